@@ -1,0 +1,276 @@
+package grade
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/microkata/microkata/grader/internal/catalog"
+	"github.com/microkata/microkata/grader/internal/gotest"
+	"github.com/microkata/microkata/grader/internal/overlay"
+)
+
+// outcome is the accounting of one expected test.
+type outcome struct {
+	passed    bool
+	reason    string
+	needRerun bool // it never reported, or its pass came from a binary that did not complete
+	reran     bool // the outcome comes from a run of its own
+	elapsed   float64
+}
+
+// accounting is one kata's share of one run.
+type accounting struct {
+	tests          map[string]*outcome
+	buildFailed    bool
+	buildOutput    []string
+	race, leak     bool
+	notImplemented bool
+	ranAny         bool // some expected test reported an event
+	notes          []string
+}
+
+// account decides, fail-closed, what one run says about each expected test
+// of k:
+//   - a test passed only if it has exactly count run events and count
+//     terminal events, all "pass", in a binary whose completion marker is
+//     present, carries the run's token, and agrees with the events;
+//   - a fail event is a failure, whatever else was printed;
+//   - a test that started and never finished is the one the binary died in
+//     (panic, timeout, output cap, os.Exit) and fails with that reason;
+//   - a test that never reported, or whose pass cannot be trusted because
+//     the binary did not complete, is marked for a re-run on its own.
+func account(tests []catalog.Test, pkg *gotest.Package, res *gotest.Result, marker *overlay.Marker, count int) *accounting {
+	a := &accounting{tests: map[string]*outcome{}}
+	if pkg == nil || pkg.BuildFailed {
+		a.buildFailed = true
+		why := "did not run: the package or its tests did not compile"
+		if pkg == nil {
+			why = "did not run: go test reported nothing for this package"
+			if s := firstLine(res.Stderr); s != "" {
+				why += ": " + s
+			}
+			a.buildOutput = head(strings.Split(strings.TrimSpace(res.Stderr), "\n"), 20)
+		} else {
+			a.buildOutput = pkg.BuildOutput
+		}
+		for _, t := range tests {
+			a.tests[t.Name] = &outcome{reason: why}
+		}
+		return a
+	}
+
+	all := pkg.Output.String()
+	for _, t := range pkg.Tests {
+		all += t.Output.String()
+	}
+	a.race = strings.Contains(all, "WARNING: DATA RACE")
+	a.notImplemented = strings.Contains(all, "panic: not implemented")
+	a.leak = strings.Contains(all, "katatest: goroutine leak") ||
+		strings.Contains(all, "blocked goroutines remain")
+
+	// The marker must agree with the events: exit code 0 exactly when no
+	// test failed.
+	anyFail := false
+	for _, t := range pkg.Tests {
+		if t.Fails > 0 {
+			anyFail = true
+		}
+	}
+	trusted := marker != nil && (marker.Code == 0) == !anyFail
+	if marker != nil && marker.Leak != "" {
+		a.leak = true
+		a.notes = append(a.notes, "goroutines still running after the tests: "+firstLine(strings.TrimPrefix(marker.Leak, "found unexpected goroutines:")))
+	}
+	if marker != nil && !trusted {
+		a.notes = append(a.notes, fmt.Sprintf("the test binary's exit code (%d) disagrees with its test events", marker.Code))
+	}
+
+	died := diedReason(pkg, res, all)
+	for _, t := range tests {
+		r := pkg.TopLevel(t.Name)
+		o := &outcome{}
+		a.tests[t.Name] = o
+		if r != nil {
+			a.ranAny = true
+			o.elapsed = r.Elapsed
+		}
+		switch {
+		case r == nil:
+			o.needRerun = true
+			o.reason = "did not run: " + died
+		case r.Fails > 0:
+			o.reason = failureMessage(r, pkg)
+		case r.Runs > r.Terminals():
+			o.reason = culpritMessage(r, pkg, res, all)
+		case r.Skips > 0:
+			o.reason = "skipped" + suffix(assertion(r.Output.String()))
+		case r.Runs != count || r.Passes != count:
+			o.reason = fmt.Sprintf("inconsistent events: %d run, %d pass for %d expected (forged test output?)", r.Runs, r.Passes, count)
+		case !trusted:
+			o.needRerun = true
+			o.reason = "did not complete: " + died
+		default:
+			o.passed = true
+		}
+	}
+	return a
+}
+
+// diedReason explains why tests of a package never reported.
+func diedReason(pkg *gotest.Package, res *gotest.Result, all string) string {
+	running := pkg.Running()
+	switch {
+	case pkg.OverCap:
+		return "the run was cut when the package's output passed the cap"
+	case len(running) > 0:
+		return "the test binary died during " + strings.Join(running, ", ")
+	case res.Killed != "":
+		return "the run was killed: " + res.Killed
+	case len(pkg.Order) == 0:
+		return "the test binary exited before running any test (os.Exit in init or a TestMain?)"
+	default:
+		return "the test binary exited before this test (os.Exit?)"
+	}
+}
+
+// culpritMessage explains why the test that was running when the binary
+// died did not finish.
+func culpritMessage(r *gotest.Test, pkg *gotest.Package, res *gotest.Result, all string) string {
+	out := r.Output.String() + pkg.Output.String()
+	switch {
+	case pkg.OverCap:
+		return "output limit: the package printed more than the output cap; the run was cut during this test"
+	case strings.Contains(out, "test timed out after"):
+		return "timed out: " + strings.TrimPrefix(lineWith(out, "test timed out after"), "panic: ") + " (a hang or a deadlock?)"
+	case strings.Contains(out, "katatest: watchdog:"):
+		return strings.TrimPrefix(lineWith(out, "katatest: watchdog:"), "panic: ")
+	case strings.Contains(out, "panic: "):
+		return "the test binary crashed during this test: " + panicLine(out)
+	case strings.Contains(out, "fatal error: "):
+		return "the test binary crashed during this test: " + lineWith(out, "fatal error: ")
+	case res.Killed != "":
+		return "killed: " + res.Killed
+	default:
+		return "the test binary exited during this test (os.Exit?)"
+	}
+}
+
+// failureMessage is the first line of a failed test's message: a panic,
+// a testify "Error:" line, or the first t.Error line, with the failing
+// subtest's name when there is one.
+func failureMessage(r *gotest.Test, pkg *gotest.Package) string {
+	out := r.Output.String()
+	prefix := ""
+	for _, s := range pkg.Subtests(r.Name) {
+		if s.Fails > 0 && (prefix == "" || s.Name < prefix) {
+			prefix = s.Name
+			out = s.Output.String() + out
+		}
+	}
+	msg := ""
+	switch {
+	case strings.Contains(out, "panic: "):
+		msg = "panicked: " + strings.TrimPrefix(panicLine(out), "panic: ")
+	case strings.Contains(out, "WARNING: DATA RACE"):
+		msg = "data race detected during the test"
+		if m := assertion(out); m != "" && !strings.Contains(m, "race detected") {
+			msg += "; " + m
+		}
+	default:
+		msg = assertion(out)
+	}
+	if msg == "" {
+		msg = "failed"
+	}
+	if prefix != "" {
+		msg = prefix + ": " + msg
+	}
+	return msg
+}
+
+// assertion extracts the first assertion message from test output.
+func assertion(out string) string {
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		t := strings.TrimSpace(l)
+		if v, ok := strings.CutPrefix(t, "Error:"); ok {
+			msg := strings.TrimSpace(v)
+			// testify continues a message on the next lines (expected/actual).
+			for j := i + 1; j < len(lines) && j < i+4; j++ {
+				n := strings.TrimSpace(lines[j])
+				if n == "" || strings.HasSuffix(n, ":") && !strings.Contains(n, " ") || strings.HasPrefix(n, "Test:") || strings.HasPrefix(n, "Messages:") {
+					break
+				}
+				if strings.HasPrefix(n, "expected:") || strings.HasPrefix(n, "actual") {
+					msg += " " + n
+				}
+			}
+			for _, m := range lines[i+1 : min(len(lines), i+12)] {
+				if v, ok := strings.CutPrefix(strings.TrimSpace(m), "Messages:"); ok {
+					msg = strings.TrimSpace(v) + ": " + msg
+					break
+				}
+			}
+			return strings.TrimSpace(msg)
+		}
+	}
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "===") || strings.HasPrefix(t, "---") || t == "" {
+			continue
+		}
+		// file_test.go:12: message
+		if i := strings.Index(t, ".go:"); i > 0 {
+			rest := t[i+4:]
+			if j := strings.Index(rest, ": "); j >= 0 {
+				if m := strings.TrimSpace(rest[j+2:]); m != "" {
+					return m
+				}
+				continue
+			}
+		}
+		return t
+	}
+	return ""
+}
+
+func panicLine(out string) string {
+	l := lineWith(out, "panic: ")
+	if i := strings.Index(l, "panic: "); i >= 0 {
+		l = l[i:]
+	}
+	l = strings.TrimSuffix(l, " [recovered, repanicked]")
+	l = strings.TrimSuffix(l, " [recovered]")
+	return l
+}
+
+func lineWith(out, s string) string {
+	for l := range strings.SplitSeq(out, "\n") {
+		if strings.Contains(l, s) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimSpace(s)
+}
+
+func suffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ": " + s
+}
+
+func head(s []string, n int) []string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,416 @@
+// Package grade grades katas: it discovers them, overlays the hidden tests
+// and a grader-owned TestMain, runs one `go test -json` over every selected
+// package, accounts for each expected test fail-closed, re-runs on their own
+// the tests a crash kept from reporting, benchmarks passing katas against
+// the reference, and returns the result model that the renderers print.
+//
+// It also runs single variants (the reference, the stub, a mutant) for the
+// verify command.
+package grade
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/microkata/microkata/grader/internal/catalog"
+	"github.com/microkata/microkata/grader/internal/gotest"
+	"github.com/microkata/microkata/grader/internal/overlay"
+	"github.com/microkata/microkata/grader/internal/result"
+)
+
+// Config configures Grade.
+type Config struct {
+	// Katas to grade, in catalog order.
+	Katas []*catalog.Kata
+	// Root is the repository root.
+	Root string
+	// Code gives the code to grade for a kata; nil grades the learner's.
+	Code func(*catalog.Kata) overlay.Code
+	// Race runs the tests with the race detector.
+	Race bool
+	// Timeout bounds each test binary run; Deadline bounds the whole grade.
+	Timeout, Deadline time.Duration
+	// OutputCap bounds each package's output, in bytes.
+	OutputCap int64
+	// Bench runs the benchmarks of passing katas; BenchTime is each
+	// benchmark's -benchtime and BenchRounds the number of interleaved
+	// learner/reference rounds.
+	Bench       bool
+	BenchTime   time.Duration
+	BenchRounds int
+	// Progress receives one line per step; nil is silent.
+	Progress io.Writer
+}
+
+// Tags are the build tags every graded run uses.
+var Tags = []string{catalog.HiddenTag}
+
+// Grade grades cfg.Katas. The error is non-nil only for infrastructure
+// failures (no go command, no temporary directory); everything that goes
+// wrong with the code under test is in the result.
+func Grade(ctx context.Context, cfg Config) (*result.Run, error) {
+	start := time.Now()
+	if cfg.Deadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Deadline)
+		defer cancel()
+	}
+	tmp, err := os.MkdirTemp("", "microkata-grade-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+
+	run := &result.Run{Version: result.Version, Started: start, Race: cfg.Race, GoVersion: goVersion()}
+	if !cfg.Race {
+		run.Notes = append(run.Notes, "race detector off: cgo is not available (CGO_ENABLED=0 or no C compiler); races are not detected")
+	}
+
+	vs := make([]Variant, len(cfg.Katas))
+	for i, k := range cfg.Katas {
+		code := overlay.Learner()
+		if cfg.Code != nil {
+			code = cfg.Code(k)
+		}
+		vs[i] = Variant{Kata: k, Code: code, Hidden: true}
+	}
+	p := progress{w: cfg.Progress}
+	outs, err := RunVariants(ctx, cfg.runOptions(), tmp, &p, 1, vs...)
+	if err != nil {
+		return nil, err
+	}
+	for i, k := range cfg.Katas {
+		row := outs[i].Row()
+		if cfg.Bench && row.Status == result.Passing && len(k.Benchmarks) > 0 && ctx.Err() == nil {
+			p.printf("benchmarking %s against the reference", k.Name)
+			row.Bench = benchmark(ctx, cfg, tmp, k, vs[i].Code)
+		}
+		run.Katas = append(run.Katas, row)
+	}
+	if ctx.Err() != nil {
+		run.Notes = append(run.Notes, "the grader's deadline ran out: tests that did not finish count as failed")
+	}
+	run.Total = total(run.Katas)
+	run.Duration = time.Since(start).Seconds()
+	return run, nil
+}
+
+func (cfg Config) runOptions() RunOptions {
+	return RunOptions{Root: cfg.Root, Race: cfg.Race, Timeout: cfg.Timeout, OutputCap: cfg.OutputCap}
+}
+
+// RunOptions are the limits of RunVariants.
+type RunOptions struct {
+	Root      string
+	Race      bool
+	Timeout   time.Duration
+	OutputCap int64
+	// NoRerun skips re-running tests that never reported (verify of a
+	// mutant only needs to know that something failed).
+	NoRerun bool
+}
+
+// Variant is one kata with some code in place of the learner's.
+type Variant struct {
+	Kata   *catalog.Kata
+	Code   overlay.Code
+	Hidden bool
+}
+
+// Outcome is what running a variant gave.
+type Outcome struct {
+	Kata  *catalog.Kata
+	Tests []result.Test
+	acc   *accounting
+	notes []string
+}
+
+// Passed reports whether every expected test passed, with no race and no
+// leak.
+func (o *Outcome) Passed() bool {
+	for _, t := range o.Tests {
+		if !t.Passed {
+			return false
+		}
+	}
+	return !o.acc.race && !o.acc.leak && !o.acc.buildFailed
+}
+
+// BuildFailed reports that the variant did not compile; BuildOutput has the
+// compiler's lines.
+func (o *Outcome) BuildFailed() bool     { return o.acc.buildFailed }
+func (o *Outcome) BuildOutput() []string { return o.acc.buildOutput }
+func (o *Outcome) Race() bool            { return o.acc.race }
+func (o *Outcome) Leak() bool            { return o.acc.leak }
+func (o *Outcome) NotImplemented() bool  { return o.acc.notImplemented }
+
+// Failed returns the tests that did not pass.
+func (o *Outcome) Failed() []result.Test {
+	var out []result.Test
+	for _, t := range o.Tests {
+		if !t.Passed {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Row turns the outcome into a scorecard row.
+func (o *Outcome) Row() result.Kata {
+	k := o.Kata
+	row := result.Kata{Name: k.Name, Title: k.Title, Tests: o.Tests, Race: o.acc.race, Leak: o.acc.leak,
+		BuildFailed: o.acc.buildFailed, BuildOutput: o.acc.buildOutput, Notes: o.notes}
+	for _, t := range o.Tests {
+		if t.Hidden {
+			row.HiddenTotal++
+			if t.Passed {
+				row.HiddenPassed++
+			}
+		} else {
+			row.VisibleTotal++
+			if t.Passed {
+				row.VisiblePassed++
+			}
+		}
+	}
+	passed, all := row.VisiblePassed+row.HiddenPassed, row.VisibleTotal+row.HiddenTotal
+	if all > 0 {
+		row.Score = 100 * passed / all
+	}
+	switch {
+	case o.Passed():
+		row.Status = result.Passing
+		row.Score = 100
+	case passed == 0 && o.acc.notImplemented:
+		row.Status = result.NotStarted
+	default:
+		row.Status = result.Failing
+		if row.Score == 100 {
+			row.Score = 99 // every test passed, but a race or a leak was found
+		}
+	}
+	return row
+}
+
+// RunVariants runs the variants in one `go test` call (they must be of
+// distinct katas), with -count=count, accounts for them, and re-runs on
+// their own the tests that never reported.
+func RunVariants(ctx context.Context, opts RunOptions, tmp string, p *progress, count int, vs ...Variant) ([]*Outcome, error) {
+	dir, err := os.MkdirTemp(tmp, "run-")
+	if err != nil {
+		return nil, err
+	}
+	specs := make([]overlay.Spec, len(vs))
+	pkgs := make([]string, len(vs))
+	for i, v := range vs {
+		specs[i] = overlay.Spec{Kata: v.Kata, Code: v.Code, Hidden: v.Hidden, Main: true}
+		pkgs[i] = "./" + filepath.ToSlash(mustRel(opts.Root, v.Kata.Dir))
+	}
+	ov, err := overlay.Write(dir, specs...)
+	if err != nil {
+		return nil, err
+	}
+	paths, err := importPaths(ctx, opts.Root, pkgs)
+	if err != nil {
+		return nil, err
+	}
+	markers := filepath.Join(dir, "markers")
+	if err := os.Mkdir(markers, 0o755); err != nil {
+		return nil, err
+	}
+	gopts := gotest.Options{
+		Dir: opts.Root, Overlay: ov.Path, Race: opts.Race, Tags: Tags, Count: count,
+		Timeout: opts.Timeout, OutputCap: opts.OutputCap,
+		Env:      []string{"GORACE=atexit_sleep_ms=0", overlay.MarkerDirEnv + "=" + markers},
+		Progress: p.event(paths),
+	}
+	names := make([]string, len(vs))
+	for i, v := range vs {
+		names[i] = v.Kata.Name
+	}
+	p.printf("building and testing %s", strings.Join(names, ", "))
+	res, err := gotest.RunTests(ctx, gopts, pkgs...)
+	if err != nil {
+		return nil, err
+	}
+
+	outs := make([]*Outcome, len(vs))
+	for i, v := range vs {
+		k := v.Kata
+		tests := k.Visible
+		if v.Hidden {
+			tests = k.Tests()
+		}
+		pkg := res.Packages[paths[i]]
+		acc := account(tests, pkg, res, overlay.ReadMarker(markers, k.Name, ov.Tokens[k.Name]), count)
+		o := &Outcome{Kata: k, acc: acc, notes: acc.notes}
+		if pkg != nil && pkg.OverCap {
+			o.notes = append(o.notes, fmt.Sprintf("output passed the cap of %d bytes; the run was cut", opts.OutputCap))
+		}
+		var again []string
+		for _, t := range tests {
+			if acc.tests[t.Name].needRerun {
+				again = append(again, t.Name)
+			}
+		}
+		if len(again) > 0 && acc.ranAny && !opts.NoRerun && ctx.Err() == nil {
+			p.printf("re-running %d test(s) of %s one at a time", len(again), k.Name)
+			o.notes = append(o.notes, fmt.Sprintf("%d test(s) re-ran on their own after the test binary ended early", len(again)))
+			rerun(ctx, gopts, dir, k, paths[i], ov, again, acc)
+		}
+		for _, t := range tests {
+			oc := acc.tests[t.Name]
+			o.Tests = append(o.Tests, result.Test{Name: t.Name, Hidden: t.Hidden, Category: t.Category,
+				Passed: oc.passed, Reason: oc.reason, Rerun: oc.reran, Elapsed: oc.elapsed})
+		}
+		outs[i] = o
+	}
+	return outs, nil
+}
+
+// rerun compiles k's test binary with the same overlay and runs each named
+// test on its own, folding the results into acc.
+func rerun(ctx context.Context, gopts gotest.Options, dir string, k *catalog.Kata, importPath string, ov *overlay.Overlay, names []string, acc *accounting) {
+	bin := filepath.Join(dir, k.Name+".test")
+	copts := gopts
+	copts.Progress = nil
+	if err := gotest.Compile(ctx, copts, "./"+filepath.ToSlash(mustRel(gopts.Dir, k.Dir)), bin); err != nil {
+		for _, n := range names {
+			acc.tests[n].reason = "did not run: could not compile the test binary for a re-run: " + firstLine(err.Error())
+		}
+		return
+	}
+	for _, n := range names {
+		if ctx.Err() != nil {
+			return
+		}
+		markers, err := os.MkdirTemp(dir, "markers-")
+		if err != nil {
+			return
+		}
+		bopts := gotest.BinaryOptions{Options: copts, Binary: bin, ImportPath: importPath, PackageDir: k.Dir,
+			Args: []string{"-test.run=^" + regexp.QuoteMeta(n) + "$"}}
+		bopts.Env = []string{"GORACE=atexit_sleep_ms=0", overlay.MarkerDirEnv + "=" + markers}
+		res, err := gotest.RunBinary(ctx, bopts)
+		if err != nil {
+			acc.tests[n].reason = "did not run: " + err.Error()
+			continue
+		}
+		single := account([]catalog.Test{{Name: n}}, res.Packages[importPath], res, overlay.ReadMarker(markers, k.Name, ov.Tokens[k.Name]), 1)
+		o := single.tests[n]
+		if o.needRerun {
+			// Still no trustworthy report on its own: a failure.
+			o.reason = strings.Replace(o.reason, "did not complete", "did not complete when run on its own", 1)
+			o.reason = strings.Replace(o.reason, "did not run", "did not run on its own", 1)
+		}
+		o.needRerun, o.reran = false, true
+		acc.tests[n] = o
+		acc.race = acc.race || single.race
+		acc.leak = acc.leak || single.leak
+		acc.notImplemented = acc.notImplemented || single.notImplemented
+		acc.notes = append(acc.notes, single.notes...)
+	}
+}
+
+func importPaths(ctx context.Context, root string, pkgs []string) ([]string, error) {
+	cmd := exec.CommandContext(ctx, "go", append([]string{"list", "-e", "-f", "{{.ImportPath}}"}, pkgs...)...)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list %s: %w", strings.Join(pkgs, " "), err)
+	}
+	paths := strings.Fields(string(out))
+	if len(paths) != len(pkgs) {
+		return nil, fmt.Errorf("go list %s: got %d import paths", strings.Join(pkgs, " "), len(paths))
+	}
+	return paths, nil
+}
+
+func mustRel(root, dir string) string {
+	rel, err := filepath.Rel(root, dir)
+	if err != nil {
+		return dir
+	}
+	return rel
+}
+
+func goVersion() string {
+	out, err := exec.Command("go", "env", "GOVERSION").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// CgoEnabled reports whether the go command can build with cgo, which the
+// race detector needs.
+func CgoEnabled() bool {
+	out, err := exec.Command("go", "env", "CGO_ENABLED").Output()
+	return err == nil && strings.TrimSpace(string(out)) == "1"
+}
+
+func total(rows []result.Kata) result.Total {
+	var t result.Total
+	for _, r := range rows {
+		t.Katas++
+		if r.Status == result.Passing {
+			t.Passing++
+		}
+		if r.Status == result.NotStarted {
+			t.NotStarted++
+		}
+		t.VisiblePassed += r.VisiblePassed
+		t.VisibleTotal += r.VisibleTotal
+		t.HiddenPassed += r.HiddenPassed
+		t.HiddenTotal += r.HiddenTotal
+		t.Score += r.Score
+		t.MaxScore += 100
+	}
+	return t
+}
+
+// progress prints one line per step of a run.
+type progress struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// NewProgress returns a progress printer writing to w (nil: silent).
+func NewProgress(w io.Writer) *progress { return &progress{w: w} }
+
+func (p *progress) printf(format string, args ...any) {
+	if p == nil || p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "grader: "+format+"\n", args...)
+}
+
+// event returns a go test event hook that reports packages starting and
+// finishing, by kata folder name.
+func (p *progress) event(paths []string) func(*gotest.Event) {
+	if p == nil || p.w == nil {
+		return nil
+	}
+	return func(e *gotest.Event) {
+		if e.Test != "" {
+			return
+		}
+		name := e.Package[strings.LastIndexByte(e.Package, '/')+1:]
+		switch e.Action {
+		case "start":
+			p.printf("running %s", name)
+		case "pass", "fail":
+			p.printf("%s finished (%s)", name, e.Action)
+		}
+	}
+}

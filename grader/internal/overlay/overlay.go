@@ -1,0 +1,198 @@
+// Package overlay writes the `go test -overlay` files through which the
+// grader tests a kata with any code in place of the learner's, without ever
+// touching the learner's tree: the hidden tests are added, the learner's
+// files replaced by the reference, a mutant or a submission, and a
+// grader-owned TestMain records that the test binary ran to completion.
+package overlay
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/microkata/microkata/grader/internal/catalog"
+)
+
+// Names of the files the overlay adds to a kata folder. They sort after any
+// learner or visible test file, so hidden tests run last (tests run in
+// file-name order, and a watchdog panic must not stop the visible tests).
+const (
+	HiddenName = "zz_hidden_test.go"
+	MainName   = "zz_microkata_main_test.go"
+)
+
+// MarkerDirEnv is the environment variable that tells the grader-owned
+// TestMain where to write its completion marker.
+const MarkerDirEnv = "MICROKATA_MARKER_DIR"
+
+// Code says whose code stands in the kata folder.
+type Code struct {
+	// Files replace the learner's non-test files; nil keeps the learner's.
+	Files []string
+	// Replace, when set, takes the place of the file named <kata>.go among
+	// Files (a mutant or an alternate of the reference).
+	Replace string
+}
+
+// Learner keeps the learner's own code.
+func Learner() Code { return Code{} }
+
+// Reference puts the reference solution in place of the learner's code.
+func Reference(k *catalog.Kata) Code { return Code{Files: k.SolutionFiles} }
+
+// Variant puts the reference with path in place of its <kata>.go.
+func Variant(k *catalog.Kata, path string) Code {
+	return Code{Files: k.SolutionFiles, Replace: path}
+}
+
+// Spec is what one overlay adds for one kata.
+type Spec struct {
+	Kata   *catalog.Kata
+	Code   Code
+	Hidden bool // add the hidden tests
+	Main   bool // add the grader-owned TestMain
+}
+
+// Overlay is a set of overlaid katas with its JSON file and marker tokens.
+type Overlay struct {
+	// Path is the overlay JSON file to pass to -overlay.
+	Path string
+	// Tokens maps a kata name to the nonce its TestMain writes in its
+	// marker.
+	Tokens map[string]string
+}
+
+type jsonFile struct {
+	Replace map[string]string
+}
+
+// Write writes the overlay for specs into dir (a private temporary
+// directory) and returns it.
+func Write(dir string, specs ...Spec) (*Overlay, error) {
+	o := &Overlay{Tokens: map[string]string{}}
+	repl := map[string]string{}
+	for _, s := range specs {
+		k := s.Kata
+		if s.Code.Files != nil {
+			for _, f := range k.LearnerFiles {
+				repl[f] = "" // deleted unless the replacement has the same name
+			}
+			for _, f := range s.Code.Files {
+				src := f
+				if s.Code.Replace != "" && filepath.Base(f) == k.Package+".go" {
+					src = s.Code.Replace
+				}
+				repl[filepath.Join(k.Dir, filepath.Base(f))] = src
+			}
+			if s.Code.Replace != "" && !hasBase(s.Code.Files, k.Package+".go") {
+				return nil, fmt.Errorf("overlay: kata %s: the reference has no %s.go for %s to replace", k.Name, k.Package, filepath.Base(s.Code.Replace))
+			}
+		}
+		if s.Hidden && len(k.Hidden) > 0 {
+			repl[filepath.Join(k.Dir, HiddenName)] = filepath.Join(k.SolutionDir, catalog.HiddenFile)
+		}
+		if s.Main {
+			token, err := nonce()
+			if err != nil {
+				return nil, err
+			}
+			o.Tokens[k.Name] = token
+			src := filepath.Join(dir, k.Name+"_main_test.go")
+			if err := os.WriteFile(src, []byte(MainSource(k.Package+"_test", k.Name, token)), 0o644); err != nil {
+				return nil, err
+			}
+			repl[filepath.Join(k.Dir, MainName)] = src
+		}
+	}
+	data, err := json.MarshalIndent(jsonFile{Replace: repl}, "", "\t")
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(dir, "overlay-*.json")
+	if err != nil {
+		return nil, err
+	}
+	o.Path = f.Name()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return o, f.Close()
+}
+
+func hasBase(files []string, base string) bool {
+	for _, f := range files {
+		if filepath.Base(f) == base {
+			return true
+		}
+	}
+	return false
+}
+
+func nonce() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// Marker is what the grader-owned TestMain writes after m.Run returns.
+type Marker struct {
+	Token string `json:"token"`
+	Code  int    `json:"code"` // m.Run's result
+	Leak  string `json:"leak"` // goleak's report, empty when none
+}
+
+// MainSource is the grader-owned TestMain for a kata's external test
+// package: it runs the tests, looks for goroutines still running, and
+// writes a Marker into $MICROKATA_MARKER_DIR/<kata>.json. A test binary that
+// exits early (os.Exit in init or in a test, a crash, a timeout) leaves no
+// marker. A second TestMain in the learner's code is a build error.
+func MainSource(pkg, kata, token string) string {
+	return strings.NewReplacer("{{PKG}}", pkg, "{{KATA}}", kata, "{{TOKEN}}", token).Replace(`// Code generated by the microkata grader. DO NOT EDIT.
+
+package {{PKG}}
+
+import (
+	microkataJSON "encoding/json"
+	microkataOS "os"
+	microkataPath "path/filepath"
+	microkataTesting "testing"
+
+	microkataLeak "go.uber.org/goleak"
+)
+
+func TestMain(m *microkataTesting.M) {
+	ignore := microkataLeak.IgnoreCurrent()
+	code := m.Run()
+	leak := ""
+	if err := microkataLeak.Find(ignore); err != nil {
+		leak = err.Error()
+	}
+	if dir := microkataOS.Getenv("MICROKATA_MARKER_DIR"); dir != "" {
+		data, _ := microkataJSON.Marshal(map[string]any{"token": "{{TOKEN}}", "code": code, "leak": leak})
+		_ = microkataOS.WriteFile(microkataPath.Join(dir, "{{KATA}}.json"), data, 0o644)
+	}
+	microkataOS.Exit(code)
+}
+`)
+}
+
+// ReadMarker reads kata's marker from dir. It returns nil when the marker
+// is missing or does not carry token.
+func ReadMarker(dir, kata, token string) *Marker {
+	data, err := os.ReadFile(filepath.Join(dir, kata+".json"))
+	if err != nil {
+		return nil
+	}
+	var m Marker
+	if json.Unmarshal(data, &m) != nil || m.Token != token {
+		return nil
+	}
+	return &m
+}

@@ -1,0 +1,144 @@
+// Package result is the grader's result model: one documented, versioned
+// value that every output format (text, JSON, JUnit, Markdown) renders.
+//
+// The JSON form of Run is a public interface: fields are only ever added,
+// and a change that alters the meaning of an existing field bumps Version.
+package result
+
+import "time"
+
+// Version is the version of the JSON result model written by
+// `grader grade --json`. It changes when a field changes meaning or is
+// removed; added fields do not change it.
+const Version = 1
+
+// Status is the state of one kata.
+type Status string
+
+const (
+	// NotStarted means no test passed and the learner's code still panics
+	// "not implemented" (the committed stub).
+	NotStarted Status = "not started"
+	// Failing means at least one test did not pass, or a race or a leaked
+	// goroutine was detected.
+	Failing Status = "failing"
+	// Passing means every visible and hidden test passed, with no race and
+	// no leaked goroutine.
+	Passing Status = "passing"
+)
+
+// Run is the result of one `grader grade`.
+type Run struct {
+	// Version is the result model version (see the Version constant).
+	Version int `json:"version"`
+	// Started is when the run began.
+	Started time.Time `json:"started"`
+	// Duration is the wall time of the whole run, in seconds.
+	Duration float64 `json:"durationSeconds"`
+	// GoVersion is the Go toolchain that ran the tests (`go env GOVERSION`).
+	GoVersion string `json:"goVersion"`
+	// Race reports whether the tests ran with the race detector. It is
+	// false where cgo is unavailable; Notes then says so.
+	Race bool `json:"race"`
+	// Katas holds one entry per selected kata, in catalog order.
+	Katas []Kata `json:"katas"`
+	// Notes are run-wide remarks for the reader (race detector off, the
+	// deadline was hit, ...).
+	Notes []string `json:"notes,omitempty"`
+	// Total sums the katas.
+	Total Total `json:"total"`
+}
+
+// Total sums the rows of a Run.
+type Total struct {
+	Katas         int `json:"katas"`
+	Passing       int `json:"passing"`
+	NotStarted    int `json:"notStarted"`
+	VisiblePassed int `json:"visiblePassed"`
+	VisibleTotal  int `json:"visibleTotal"`
+	HiddenPassed  int `json:"hiddenPassed"`
+	HiddenTotal   int `json:"hiddenTotal"`
+	Score         int `json:"score"`    // sum of the katas' scores
+	MaxScore      int `json:"maxScore"` // 100 per kata
+}
+
+// Kata is one row of the scorecard.
+type Kata struct {
+	// Name is the kata's folder name under katas/.
+	Name string `json:"name"`
+	// Title is the catalog title.
+	Title string `json:"title"`
+	// Status is the kata's overall state.
+	Status Status `json:"status"`
+	// VisiblePassed and VisibleTotal count the visible tests.
+	VisiblePassed int `json:"visiblePassed"`
+	VisibleTotal  int `json:"visibleTotal"`
+	// HiddenPassed and HiddenTotal count the hidden tests.
+	HiddenPassed int `json:"hiddenPassed"`
+	HiddenTotal  int `json:"hiddenTotal"`
+	// Race reports that the race detector found a data race.
+	Race bool `json:"race"`
+	// Leak reports that goroutines were still running after the tests, or
+	// that a test reported a goroutine leak.
+	Leak bool `json:"leak"`
+	// BuildFailed reports that the package or its tests did not compile;
+	// BuildOutput then holds the compiler's first lines.
+	BuildFailed bool     `json:"buildFailed,omitempty"`
+	BuildOutput []string `json:"buildOutput,omitempty"`
+	// Score is 0..100: the share of visible and hidden tests that passed.
+	Score int `json:"score"`
+	// Bench compares the learner's benchmarks with the reference's, measured
+	// in the same run. Nil when benchmarks did not run (kata not passing, or
+	// --no-bench).
+	Bench *Bench `json:"bench,omitempty"`
+	// Tests holds every expected test, visible ones first, in source order.
+	Tests []Test `json:"tests"`
+	// Notes are remarks on this kata (output cut at the cap, re-runs, ...).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Test is the outcome of one expected test.
+type Test struct {
+	// Name is the top-level test function name.
+	Name string `json:"name"`
+	// Hidden reports whether the test is one of the hidden tests.
+	Hidden bool `json:"hidden"`
+	// Category is the hidden test's category (boundary, timing, ...);
+	// empty for visible tests.
+	Category string `json:"category,omitempty"`
+	// Passed is true only when the test reported exactly one run and one
+	// terminal pass event, in a test binary that completed.
+	Passed bool `json:"passed"`
+	// Reason says why a test did not pass: the first line of its failure
+	// message, or why it never reported ("did not run: ...").
+	Reason string `json:"reason,omitempty"`
+	// Rerun reports that the result comes from running the test on its own
+	// after the first run ended early.
+	Rerun bool `json:"rerun,omitempty"`
+	// Elapsed is the test's own duration in seconds, when it reported one.
+	Elapsed float64 `json:"elapsedSeconds,omitempty"`
+}
+
+// Bench is the benchmark comparison for one kata.
+type Bench struct {
+	// NsRatio is the geometric mean over benchmarks of learner ns/op
+	// divided by reference ns/op. Below 1 means faster than the reference.
+	NsRatio float64 `json:"nsRatio"`
+	// AllocsRatio is the geometric mean of (learner allocs/op + 1) divided
+	// by (reference allocs/op + 1); the +1 keeps 0/0 at 1.
+	AllocsRatio float64 `json:"allocsRatio"`
+	// Benchmarks holds the per-benchmark medians.
+	Benchmarks []BenchResult `json:"benchmarks"`
+	// Error is set when benchmarks could not be measured.
+	Error string `json:"error,omitempty"`
+}
+
+// BenchResult is one benchmark, learner and reference side by side
+// (medians over the interleaved rounds).
+type BenchResult struct {
+	Name            string  `json:"name"`
+	LearnerNsOp     float64 `json:"learnerNsPerOp"`
+	ReferenceNsOp   float64 `json:"referenceNsPerOp"`
+	LearnerAllocs   float64 `json:"learnerAllocsPerOp"`
+	ReferenceAllocs float64 `json:"referenceAllocsPerOp"`
+}

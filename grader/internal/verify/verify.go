@@ -1,0 +1,373 @@
+// Package verify enforces the verify contract of DESIGN.md for each kata:
+//
+//  1. the reference passes every visible and hidden test with -race,
+//     repeatedly (-count=3), with no leaked goroutines; so does every
+//     alternate correct design in solutions/<kata>/testdata/alternates;
+//  2. the stub compiles and fails;
+//  3. every mutant in solutions/<kata>/testdata/mutants is caught by at
+//     least one test, and the hidden tests catch at least one mutant that
+//     the visible tests miss;
+//  4. the stub's exported API is the reference's.
+package verify
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/microkata/microkata/grader/internal/apicheck"
+	"github.com/microkata/microkata/grader/internal/catalog"
+	"github.com/microkata/microkata/grader/internal/grade"
+	"github.com/microkata/microkata/grader/internal/overlay"
+)
+
+// MinMutants is the least number of mutants a kata must have.
+const MinMutants = 8
+
+// Config configures Run.
+type Config struct {
+	Root    string
+	Katas   []*catalog.Kata
+	Race    bool
+	Timeout time.Duration
+	// Count is -count for the reference (default 3).
+	Count int
+	// Jobs is how many go test processes run at once (default 2).
+	Jobs      int
+	OutputCap int64
+	Progress  io.Writer
+}
+
+// Check is one line of the verify report.
+type Check struct {
+	OK     bool
+	What   string
+	Detail []string
+}
+
+// MutantResult is one row of a kata's mutant table.
+type MutantResult struct {
+	Name, Rule, Description string
+	Caught                  bool
+	Visible, Hidden         []string // tests that failed
+	Error                   string   // the mutant could not be judged (build failure, ...)
+}
+
+// KataReport is the verify report of one kata.
+type KataReport struct {
+	Kata    string
+	Checks  []Check
+	Mutants []MutantResult
+}
+
+// Report is the whole verify run.
+type Report struct {
+	Katas []KataReport
+}
+
+// Counts returns the number of passed and failed checks.
+func (r *Report) Counts() (passed, failed int) {
+	for _, k := range r.Katas {
+		for _, c := range k.Checks {
+			if c.OK {
+				passed++
+			} else {
+				failed++
+			}
+		}
+	}
+	return passed, failed
+}
+
+type job struct {
+	kata    int
+	kind    string // reference, alternate, stub, mutant
+	index   int
+	variant grade.Variant
+	count   int
+	outcome *grade.Outcome
+	err     error
+}
+
+// Run verifies cfg.Katas.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if cfg.Count == 0 {
+		cfg.Count = 3
+	}
+	if cfg.Jobs == 0 {
+		cfg.Jobs = 2
+	}
+	tmp, err := os.MkdirTemp("", "microkata-verify-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+
+	var jobs []*job
+	for i, k := range cfg.Katas {
+		jobs = append(jobs,
+			&job{kata: i, kind: "reference", variant: grade.Variant{Kata: k, Code: overlay.Reference(k), Hidden: true}, count: cfg.Count},
+			&job{kata: i, kind: "stub", variant: grade.Variant{Kata: k, Code: overlay.Learner(), Hidden: true}, count: 1})
+		for j, a := range k.Alternates {
+			jobs = append(jobs, &job{kata: i, kind: "alternate", index: j, variant: grade.Variant{Kata: k, Code: overlay.Variant(k, a.Path), Hidden: true}, count: 1})
+		}
+		for j, m := range k.Mutants {
+			jobs = append(jobs, &job{kata: i, kind: "mutant", index: j, variant: grade.Variant{Kata: k, Code: overlay.Variant(k, m.Path), Hidden: true}, count: 1})
+		}
+	}
+
+	p := grade.NewProgress(cfg.Progress)
+	var (
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, cfg.Jobs)
+		mu   sync.Mutex
+		done int
+	)
+	for _, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			opts := grade.RunOptions{Root: cfg.Root, Race: cfg.Race, Timeout: cfg.Timeout, OutputCap: cfg.OutputCap,
+				NoRerun: j.kind == "mutant" || j.kind == "stub"}
+			outs, err := grade.RunVariants(ctx, opts, tmp, nil, j.count, j.variant)
+			j.err = err
+			if err == nil {
+				j.outcome = outs[0]
+			}
+			mu.Lock()
+			done++
+			if cfg.Progress != nil {
+				fmt.Fprintf(cfg.Progress, "verify: [%d/%d] %s %s\n", done, len(jobs), cfg.Katas[j.kata].Name, j.label())
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	_ = p
+
+	rep := &Report{}
+	for i, k := range cfg.Katas {
+		kr := KataReport{Kata: k.Name}
+		var mine []*job
+		for _, j := range jobs {
+			if j.kata == i {
+				mine = append(mine, j)
+			}
+		}
+		for _, j := range mine {
+			if j.err != nil {
+				kr.Checks = append(kr.Checks, Check{What: j.label() + ": " + j.err.Error()})
+				continue
+			}
+			switch j.kind {
+			case "reference", "alternate":
+				kr.Checks = append(kr.Checks, passCheck(j))
+			case "stub":
+				kr.Checks = append(kr.Checks, stubCheck(j))
+			}
+		}
+		kr.Checks = append(kr.Checks, apiCheck(k))
+		kr.Mutants = mutantResults(k, mine)
+		kr.Checks = append(kr.Checks, mutantChecks(k, kr.Mutants)...)
+		rep.Katas = append(rep.Katas, kr)
+	}
+	return rep, ctx.Err()
+}
+
+func (j *job) label() string {
+	k := j.variant.Kata
+	switch j.kind {
+	case "alternate":
+		return "alternate " + k.Alternates[j.index].Name
+	case "mutant":
+		return "mutant " + k.Mutants[j.index].Name
+	}
+	return j.kind
+}
+
+func passCheck(j *job) Check {
+	o := j.outcome
+	n := len(o.Tests)
+	times := ""
+	if j.count > 1 {
+		times = fmt.Sprintf(" ×%d", j.count)
+	}
+	c := Check{OK: o.Passed(), What: fmt.Sprintf("%s passes all %d tests%s with no race and no leak", j.label(), n, times)}
+	if !c.OK {
+		c.What = fmt.Sprintf("%s must pass all %d tests%s with no race and no leak", j.label(), n, times)
+		c.Detail = failures(o)
+	}
+	return c
+}
+
+func stubCheck(j *job) Check {
+	o := j.outcome
+	switch {
+	case o.BuildFailed():
+		return Check{What: "the stub must compile", Detail: o.BuildOutput()}
+	case o.Passed():
+		return Check{What: "the stub must fail its tests, but every test passed (verify reads the working tree: is katas/" + j.variant.Kata.Name + " still the stub?)"}
+	}
+	passed := 0
+	for _, t := range o.Tests {
+		if t.Passed {
+			passed++
+		}
+	}
+	return Check{OK: true, What: fmt.Sprintf("the stub compiles and fails (%d/%d tests pass)", passed, len(o.Tests))}
+}
+
+func apiCheck(k *catalog.Kata) Check {
+	want, err := apicheck.Decls(k.SolutionFiles...)
+	if err != nil {
+		return Check{What: "API check: " + err.Error()}
+	}
+	got, err := apicheck.Decls(k.LearnerFiles...)
+	if err != nil {
+		return Check{What: "API check: " + err.Error()}
+	}
+	if d := apicheck.Diff(want, got); len(d) > 0 {
+		return Check{What: "the stub's exported API must equal the reference's", Detail: d}
+	}
+	return Check{OK: true, What: fmt.Sprintf("the stub's exported API equals the reference's (%d declarations)", len(want))}
+}
+
+func mutantResults(k *catalog.Kata, jobs []*job) []MutantResult {
+	var out []MutantResult
+	for _, j := range jobs {
+		if j.kind != "mutant" {
+			continue
+		}
+		m := k.Mutants[j.index]
+		r := MutantResult{Name: m.Name, Rule: m.Rule, Description: m.Description}
+		switch {
+		case j.err != nil:
+			r.Error = j.err.Error()
+		case j.outcome.BuildFailed():
+			r.Error = "does not compile: " + strings.Join(head(j.outcome.BuildOutput(), 2), "; ")
+		default:
+			for _, t := range j.outcome.Failed() {
+				if strings.HasPrefix(t.Reason, "did not") {
+					continue // never ran: not a catch
+				}
+				if t.Hidden {
+					r.Hidden = append(r.Hidden, t.Name)
+				} else {
+					r.Visible = append(r.Visible, t.Name)
+				}
+			}
+			r.Caught = len(r.Visible)+len(r.Hidden) > 0 || j.outcome.Race() || j.outcome.Leak()
+		}
+		out = append(out, r)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
+	return out
+}
+
+func mutantChecks(k *catalog.Kata, ms []MutantResult) []Check {
+	var checks []Check
+	if len(ms) < MinMutants {
+		checks = append(checks, Check{What: fmt.Sprintf("a kata needs at least %d mutants; %s has %d", MinMutants, k.Name, len(ms))})
+	}
+	caught, hiddenOnly := 0, 0
+	var missed []string
+	for _, m := range ms {
+		switch {
+		case m.Error != "":
+			missed = append(missed, m.Name+": "+m.Error)
+		case !m.Caught:
+			missed = append(missed, m.Name+": no test fails ("+m.Description+")")
+		default:
+			caught++
+			if len(m.Visible) == 0 {
+				hiddenOnly++
+			}
+		}
+	}
+	c := Check{OK: len(missed) == 0, What: fmt.Sprintf("mutants: %d/%d caught", caught, len(ms)), Detail: missed}
+	checks = append(checks, c)
+	checks = append(checks, Check{OK: hiddenOnly > 0,
+		What: fmt.Sprintf("hidden tests catch %d mutant(s) that the visible tests miss", hiddenOnly)})
+	return checks
+}
+
+func failures(o *grade.Outcome) []string {
+	var d []string
+	if o.BuildFailed() {
+		return head(o.BuildOutput(), 10)
+	}
+	for _, t := range o.Failed() {
+		d = append(d, t.Name+": "+t.Reason)
+	}
+	if o.Race() {
+		d = append(d, "a data race was detected")
+	}
+	if o.Leak() {
+		d = append(d, "goroutines leaked")
+	}
+	return d
+}
+
+func head(s []string, n int) []string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// Print writes the report: per kata its checks and its mutant table, and a
+// last line "N passed, M failed".
+func Print(w io.Writer, r *Report) {
+	for _, k := range r.Katas {
+		fmt.Fprintf(w, "== %s\n", k.Kata)
+		for _, c := range k.Checks {
+			mark := "ok  "
+			if !c.OK {
+				mark = "FAIL"
+			}
+			fmt.Fprintf(w, "  %s  %s\n", mark, c.What)
+			for _, d := range c.Detail {
+				fmt.Fprintf(w, "          %s\n", d)
+			}
+		}
+		if len(k.Mutants) > 0 {
+			width := len("MUTANT")
+			for _, m := range k.Mutants {
+				width = max(width, len(m.Name))
+			}
+			fmt.Fprintf(w, "\n  %-*s  %-6s  %-6s  %s\n", width, "MUTANT", "RULE", "CAUGHT", "BY VISIBLE | BY HIDDEN TESTS")
+			for _, m := range k.Mutants {
+				caught := "yes"
+				switch {
+				case m.Error != "":
+					caught = "ERROR"
+				case !m.Caught:
+					caught = "NO"
+				case len(m.Visible) == 0:
+					caught = "hidden"
+				}
+				fmt.Fprintf(w, "  %-*s  %-6s  %-6s  %s | %s\n", width, m.Name, m.Rule, caught, list(m.Visible), list(m.Hidden))
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	p, f := r.Counts()
+	fmt.Fprintf(w, "%d passed, %d failed\n", p, f)
+}
+
+func list(s []string) string {
+	switch len(s) {
+	case 0:
+		return "-"
+	case 1, 2:
+		return strings.Join(s, ", ")
+	}
+	return fmt.Sprintf("%s, %s +%d", s[0], s[1], len(s)-2)
+}

@@ -1,0 +1,317 @@
+// Command grader grades microkata katas and verifies that the katas
+// themselves are sound.
+//
+// Usage:
+//
+//	grader [command] [flags] [kata...]
+//
+// Commands:
+//
+//	grade   run every kata's visible and hidden tests and print a scorecard (default)
+//	verify  check the verify contract of each kata (maintainers; make test runs it)
+//	help    show help for a command
+//
+// Run `grader <command> -h` for a command's flags. Exit status: 0 when
+// everything selected passed, 1 when something failed, 2 for a usage or
+// infrastructure error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/microkata/microkata/grader/internal/catalog"
+	"github.com/microkata/microkata/grader/internal/grade"
+	"github.com/microkata/microkata/grader/internal/render"
+	"github.com/microkata/microkata/grader/internal/result"
+	"github.com/microkata/microkata/grader/internal/verify"
+)
+
+// Exit statuses.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+// command is one subcommand.
+type command struct {
+	name, summary, usage string
+	run                  func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"grade", "run the katas' visible and hidden tests and print a scorecard (default)", "grade [flags] [kata...]", runGrade},
+		{"verify", "check each kata's verify contract (maintainers)", "verify [flags] [kata...]", runVerify},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	name := "grade"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		if c := find(args[0]); c != nil || args[0] == "help" {
+			name, args = args[0], args[1:]
+		}
+	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		usage(stdout)
+		return exitOK
+	}
+	if name == "help" {
+		if len(args) == 0 {
+			usage(stdout)
+			return exitOK
+		}
+		if c := find(args[0]); c != nil {
+			return c.run(ctx, []string{"-h"}, stdout, stderr)
+		}
+		fmt.Fprintf(stderr, "grader: unknown command %q\n", args[0])
+		usage(stderr)
+		return exitUsage
+	}
+	return find(name).run(ctx, args, stdout, stderr)
+}
+
+func find(name string) *command {
+	for _, c := range commands() {
+		if c.name == name {
+			return &c
+		}
+	}
+	return nil
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: grader [command] [flags] [kata...]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "  %-8s %s\n", "help", "show a command's flags")
+	fmt.Fprintf(w, "\nRun 'grader <command> -h' for a command's flags.\nExit status: 0 all passed, 1 something failed, 2 usage or setup error.\n")
+}
+
+// common are the flags every command shares.
+type common struct {
+	root      string
+	timeout   time.Duration
+	outputCap int64
+	noRace    bool
+}
+
+func (c *common) register(fs *flag.FlagSet, timeout time.Duration) {
+	fs.StringVar(&c.root, "root", "", "repository root (default: the nearest folder above the current one with katas/catalog.json)")
+	fs.DurationVar(&c.timeout, "timeout", timeout, "time limit for each test binary run")
+	fs.Int64Var(&c.outputCap, "output-cap", 1<<20, "output limit per kata in bytes; past it the run is cut")
+	fs.BoolVar(&c.noRace, "no-race", false, "run without the race detector (it is also off when cgo is unavailable)")
+}
+
+// load finds the root and the selected katas.
+func (c *common) load(names []string) (*catalog.Catalog, []*catalog.Kata, error) {
+	root := c.root
+	if root == "" {
+		var err error
+		if root, err = findRoot(); err != nil {
+			return nil, nil, err
+		}
+	}
+	cat, err := catalog.Load(root)
+	if err != nil {
+		return nil, nil, err
+	}
+	katas, err := cat.Select(names)
+	return cat, katas, err
+}
+
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, catalog.CatalogFile)); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no " + catalog.CatalogFile + " here or in any parent folder: run the grader inside a microkata checkout, or pass --root")
+		}
+		dir = parent
+	}
+}
+
+// parse parses flags that may come before or after the kata names.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var names []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return names, nil
+		}
+		names = append(names, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func newFlagSet(c *command, stderr io.Writer, describe string) *flag.FlagSet {
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: grader %s\n\n%s\n\nFlags:\n", c.usage, describe)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func runGrade(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := find("grade")
+	fs := newFlagSet(c, stderr, `Runs the visible and hidden tests of the named katas (default: all) against
+your code in katas/, with -race, and prints a scorecard. Passing katas are
+also benchmarked against the reference solution in the same run.`)
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fs.SetOutput(stdout)
+	}
+	var (
+		cf       common
+		jsonOut  bool
+		noBench  bool
+		quiet    bool
+		color    string
+		deadline time.Duration
+		bench    time.Duration
+		rounds   int
+	)
+	cf.register(fs, time.Minute)
+	fs.BoolVar(&jsonOut, "json", false, fmt.Sprintf("print the result as JSON (result model version %d) instead of the scorecard", result.Version))
+	fs.BoolVar(&noBench, "no-bench", false, "skip the benchmarks")
+	fs.BoolVar(&quiet, "quiet", false, "no progress lines on standard error")
+	fs.StringVar(&color, "color", "auto", "colour the scorecard: auto (a terminal without NO_COLOR), always, never")
+	fs.DurationVar(&deadline, "deadline", 10*time.Minute, "time limit for the whole grade; past it everything is killed")
+	fs.DurationVar(&bench, "benchtime", 50*time.Millisecond, "-benchtime of each benchmark run")
+	fs.IntVar(&rounds, "bench-rounds", 3, "interleaved learner/reference benchmark rounds")
+	names, err := parse(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	} else if err != nil {
+		return exitUsage
+	}
+	_, katas, err := cf.load(names)
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
+	var progress io.Writer = stderr
+	if quiet {
+		progress = nil
+	}
+	run, err := grade.Grade(ctx, grade.Config{
+		Katas: katas, Root: katas[0].Root, Race: !cf.noRace && grade.CgoEnabled(),
+		Timeout: cf.timeout, Deadline: deadline, OutputCap: cf.outputCap,
+		Bench: !noBench, BenchTime: bench, BenchRounds: rounds, Progress: progress,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
+	if cf.noRace && run.Race == false {
+		run.Notes = replaceRaceNote(run.Notes)
+	}
+	if jsonOut {
+		err = render.JSON(stdout, run)
+	} else {
+		useColor := color == "always"
+		if color == "auto" {
+			if f, ok := stdout.(*os.File); ok {
+				useColor = render.UseColor(f)
+			}
+		}
+		err = render.Text(stdout, run, render.Options{Color: useColor})
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
+	if run.Total.Passing != run.Total.Katas {
+		return exitFailed
+	}
+	return exitOK
+}
+
+func replaceRaceNote(notes []string) []string {
+	for i, n := range notes {
+		if strings.HasPrefix(n, "race detector off") {
+			notes[i] = "race detector off (--no-race): races are not detected"
+		}
+	}
+	return notes
+}
+
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := find("verify")
+	fs := newFlagSet(c, stderr, `Checks the verify contract of the named katas (default: all): the reference
+passes every visible and hidden test with -race and -count=3 and leaks no
+goroutine; alternate solutions pass; the stub compiles and fails; every mutant
+is caught, and the hidden tests catch a mutant that the visible tests miss;
+the stub's exported API equals the reference's. Prints a table per kata and
+a last line "N passed, M failed".`)
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fs.SetOutput(stdout)
+	}
+	var (
+		cf    common
+		count int
+		jobs  int
+		quiet bool
+	)
+	cf.register(fs, time.Minute)
+	fs.IntVar(&count, "count", 3, "how many times the reference runs every test")
+	fs.IntVar(&jobs, "jobs", 2, "go test processes run at once")
+	fs.BoolVar(&quiet, "quiet", false, "no progress lines on standard error")
+	names, err := parse(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	} else if err != nil {
+		return exitUsage
+	}
+	_, katas, err := cf.load(names)
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
+	var progress io.Writer = stderr
+	if quiet {
+		progress = nil
+	}
+	race := !cf.noRace && grade.CgoEnabled()
+	if !race {
+		fmt.Fprintln(stderr, "grader: warning: verifying without the race detector; mutants that only race will not be caught")
+	}
+	rep, err := verify.Run(ctx, verify.Config{Root: katas[0].Root, Katas: katas, Race: race, Timeout: cf.timeout,
+		Count: count, Jobs: jobs, OutputCap: cf.outputCap, Progress: progress})
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
+	verify.Print(stdout, rep)
+	if _, failed := rep.Counts(); failed > 0 {
+		return exitFailed
+	}
+	return exitOK
+}
