@@ -45,7 +45,7 @@ func Decls(files ...string) (map[string]string, error) {
 					}
 					key = fmt.Sprintf("method (%s).%s", recv, d.Name.Name)
 				}
-				out[key] = key + node(fset, stripNames(d.Type))
+				out[key] = key + strings.TrimPrefix(node(fset, stripNames(d.Type)), "func")
 			case *ast.GenDecl:
 				for _, s := range d.Specs {
 					switch s := s.(type) {

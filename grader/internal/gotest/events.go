@@ -9,7 +9,9 @@
 package gotest
 
 import (
+	"bufio"
 	"encoding/json"
+	"io"
 	"strings"
 	"time"
 )
@@ -208,4 +210,18 @@ func parseEvent(line []byte) (*Event, bool) {
 		return nil, false
 	}
 	return &e, true
+}
+
+// Parse folds a recorded `go test -json` stream, such as a saved run; lines
+// that are not events are skipped.
+func Parse(r io.Reader) (map[string]*Package, error) {
+	pkgs := map[string]*Package{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if e, ok := parseEvent(sc.Bytes()); ok {
+			fold(pkgs, e, 0)
+		}
+	}
+	return pkgs, sc.Err()
 }

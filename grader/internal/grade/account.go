@@ -173,7 +173,7 @@ func failureMessage(r *gotest.Test, pkg *gotest.Package) string {
 		msg = "panicked: " + strings.TrimPrefix(panicLine(out), "panic: ")
 	case strings.Contains(out, "WARNING: DATA RACE"):
 		msg = "data race detected during the test"
-		if m := assertion(out); m != "" && !strings.Contains(m, "race detected") {
+		if m := fileMessage(out); m != "" && !strings.Contains(m, "race detected") {
 			msg += "; " + m
 		}
 	default:
@@ -214,22 +214,32 @@ func assertion(out string) string {
 			return strings.TrimSpace(msg)
 		}
 	}
+	if m := fileMessage(out); m != "" {
+		return m
+	}
 	for _, l := range lines {
 		t := strings.TrimSpace(l)
-		if strings.HasPrefix(t, "===") || strings.HasPrefix(t, "---") || t == "" {
+		if t != "" && !strings.HasPrefix(t, "===") && !strings.HasPrefix(t, "---") {
+			return t
+		}
+	}
+	return ""
+}
+
+// fileMessage returns the first "file.go:NN: message" line's message.
+func fileMessage(out string) string {
+	for l := range strings.SplitSeq(out, "\n") {
+		t := strings.TrimSpace(l)
+		i := strings.Index(t, ".go:")
+		if i <= 0 || strings.ContainsAny(t[:i], " \t") {
 			continue
 		}
-		// file_test.go:12: message
-		if i := strings.Index(t, ".go:"); i > 0 {
-			rest := t[i+4:]
-			if j := strings.Index(rest, ": "); j >= 0 {
-				if m := strings.TrimSpace(rest[j+2:]); m != "" {
-					return m
-				}
-				continue
+		rest := t[i+4:]
+		if j := strings.Index(rest, ": "); j >= 0 {
+			if m := strings.TrimSpace(rest[j+2:]); m != "" {
+				return m
 			}
 		}
-		return t
 	}
 	return ""
 }

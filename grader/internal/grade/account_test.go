@@ -1,0 +1,189 @@
+package grade
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/microkata/microkata/grader/internal/catalog"
+	"github.com/microkata/microkata/grader/internal/gotest"
+	"github.com/microkata/microkata/grader/internal/overlay"
+)
+
+const pkg = "example.com/k"
+
+// ev writes one go test -json event line for package pkg.
+func ev(action, test, output string) string {
+	s := `{"Action":"` + action + `","Package":"` + pkg + `"`
+	if test != "" {
+		s += `,"Test":"` + test + `"`
+	}
+	if output != "" {
+		s += `,"Output":` + quote(output)
+	}
+	return s + "}\n"
+}
+
+func quote(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`)
+	return `"` + r.Replace(s) + `"`
+}
+
+func passed(name string) string { return ev("run", name, "") + ev("pass", name, "") }
+
+func parse(t *testing.T, stream string) *gotest.Package {
+	t.Helper()
+	pkgs, err := gotest.Parse(strings.NewReader(stream))
+	require.NoError(t, err)
+	return pkgs[pkg]
+}
+
+var three = []catalog.Test{{Name: "TestA"}, {Name: "TestB"}, {Name: "TestHiddenC", Hidden: true, Category: "boundary"}}
+
+func okMarker() *overlay.Marker                 { return &overlay.Marker{Token: "t", Code: 0} }
+func failMarker() *overlay.Marker               { return &overlay.Marker{Token: "t", Code: 1} }
+func noResult() *gotest.Result                  { return &gotest.Result{} }
+func outcomeOf(a *accounting, n string) outcome { return *a.tests[n] }
+
+func TestAccountAllPass(t *testing.T) {
+	p := parse(t, passed("TestA")+passed("TestB")+passed("TestHiddenC")+ev("pass", "", ""))
+	a := account(three, p, noResult(), okMarker(), 1)
+	for _, tc := range three {
+		assert.True(t, a.tests[tc.Name].passed, tc.Name)
+	}
+	assert.False(t, a.race || a.leak || a.buildFailed)
+}
+
+func TestAccountNoMarkerTrustsNoPass(t *testing.T) {
+	// Every test claims to pass, but the binary never completed: the passes
+	// may be forged (\x16 framing) or the binary exited early.
+	p := parse(t, passed("TestA")+passed("TestB")+passed("TestHiddenC")+ev("pass", "", ""))
+	a := account(three, p, noResult(), nil, 1)
+	for _, tc := range three {
+		o := outcomeOf(a, tc.Name)
+		assert.False(t, o.passed, tc.Name)
+		assert.True(t, o.needRerun, tc.Name)
+	}
+}
+
+func TestAccountMarkerMustAgreeWithEvents(t *testing.T) {
+	// m.Run returned 1, yet every test reports a pass: forged passes.
+	p := parse(t, passed("TestA")+passed("TestB")+passed("TestHiddenC"))
+	a := account(three, p, noResult(), failMarker(), 1)
+	assert.False(t, a.tests["TestA"].passed)
+	assert.True(t, a.tests["TestA"].needRerun)
+	assert.Contains(t, strings.Join(a.notes, "\n"), "disagrees")
+}
+
+func TestAccountDuplicateEventsAreNotAPass(t *testing.T) {
+	// A fake "=== RUN"/"--- PASS" pair printed by the code under test adds
+	// a second run and pass to the real ones.
+	p := parse(t, passed("TestA")+passed("TestA")+passed("TestB")+passed("TestHiddenC"))
+	a := account(three, p, noResult(), okMarker(), 1)
+	assert.False(t, a.tests["TestA"].passed)
+	assert.Contains(t, a.tests["TestA"].reason, "inconsistent events")
+	assert.True(t, a.tests["TestB"].passed)
+}
+
+func TestAccountFailBeatsPass(t *testing.T) {
+	p := parse(t, ev("run", "TestA", "")+ev("pass", "TestA", "")+ev("fail", "TestA", "")+passed("TestB")+passed("TestHiddenC"))
+	a := account(three, p, noResult(), failMarker(), 1)
+	assert.False(t, a.tests["TestA"].passed)
+	assert.False(t, a.tests["TestA"].needRerun)
+}
+
+func TestAccountCount(t *testing.T) {
+	p := parse(t, strings.Repeat(passed("TestA")+passed("TestB")+passed("TestHiddenC"), 3))
+	assert.True(t, account(three, p, noResult(), okMarker(), 3).tests["TestA"].passed)
+	assert.False(t, account(three, p, noResult(), okMarker(), 1).tests["TestA"].passed)
+}
+
+func TestAccountCulprits(t *testing.T) {
+	for _, tc := range []struct {
+		name, output string
+		res          *gotest.Result
+		want         string
+	}{
+		{"panic in a goroutine", "panic: worker died\n\ngoroutine 7 [running]:\n", noResult(), "crashed during this test: panic: worker died"},
+		{"timeout", "panic: test timed out after 5s\n\trunning tests:\n", noResult(), "timed out: test timed out after 5s"},
+		{"watchdog", "panic: katatest: watchdog: TestB still running after 10s of real time: a lock held across a sleep\n", noResult(), "katatest: watchdog: TestB still running"},
+		{"fatal error", "fatal error: all goroutines are asleep - deadlock!\n", noResult(), "fatal error: all goroutines are asleep"},
+		{"os.Exit", "", noResult(), "exited during this test"},
+		{"killed", "", &gotest.Result{Killed: "the grader's deadline ran out"}, "killed: the grader's deadline ran out"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := parse(t, passed("TestA")+ev("run", "TestB", "")+ev("output", "TestB", tc.output))
+			a := account(three, p, tc.res, nil, 1)
+			b := a.tests["TestB"]
+			assert.False(t, b.passed)
+			assert.False(t, b.needRerun, "the test the binary died in is not re-run")
+			assert.Contains(t, b.reason, tc.want)
+			assert.True(t, a.tests["TestA"].needRerun, "a pass from a binary that died is checked again")
+			assert.True(t, a.tests["TestHiddenC"].needRerun, "a test that never ran is re-run")
+			assert.Contains(t, a.tests["TestHiddenC"].reason, "did not run")
+			assert.True(t, a.ranAny)
+		})
+	}
+}
+
+func TestAccountBuildFailure(t *testing.T) {
+	p := parse(t, `{"ImportPath":"example.com/k [example.com/k.test]","Action":"build-output","Output":"./k.go:1: bad\n"}
+{"ImportPath":"example.com/k [example.com/k.test]","Action":"build-fail"}
+{"Action":"fail","Package":"example.com/k","FailedBuild":"example.com/k [example.com/k.test]"}
+`)
+	a := account(three, p, noResult(), nil, 1)
+	assert.True(t, a.buildFailed)
+	assert.Equal(t, []string{"./k.go:1: bad"}, a.buildOutput)
+	for _, tc := range three {
+		assert.False(t, a.tests[tc.Name].passed)
+		assert.False(t, a.tests[tc.Name].needRerun)
+		assert.Contains(t, a.tests[tc.Name].reason, "did not compile")
+	}
+}
+
+func TestAccountNoPackage(t *testing.T) {
+	a := account(three, nil, &gotest.Result{Stderr: "go: -race requires cgo\n"}, nil, 1)
+	assert.True(t, a.buildFailed)
+	assert.Contains(t, a.tests["TestA"].reason, "-race requires cgo")
+}
+
+func TestAccountExitBeforeTests(t *testing.T) {
+	p := parse(t, ev("start", "", "")+ev("pass", "", ""))
+	a := account(three, p, noResult(), nil, 1)
+	assert.False(t, a.ranAny, "no re-run when nothing ran: the binary exits before any test")
+	assert.Contains(t, a.tests["TestA"].reason, "before running any test")
+}
+
+func TestAccountRaceLeakAndStub(t *testing.T) {
+	p := parse(t, ev("run", "TestA", "")+ev("output", "TestA", "==================\nWARNING: DATA RACE\nWrite at 0x00c\n")+
+		ev("output", "TestA", "    testing.go:1712: race detected during execution of test\n")+ev("fail", "TestA", "")+
+		ev("run", "TestB", "")+ev("output", "TestB", "panic: not implemented [recovered, repanicked]\n")+ev("fail", "TestB", ""))
+	a := account(three, p, noResult(), &overlay.Marker{Token: "t", Code: 1, Leak: "found unexpected goroutines:\n[Goroutine 9 in state chan receive]"}, 1)
+	assert.True(t, a.race)
+	assert.True(t, a.leak)
+	assert.True(t, a.notImplemented)
+	assert.Equal(t, "data race detected during the test", a.tests["TestA"].reason)
+	assert.Equal(t, "panicked: not implemented", a.tests["TestB"].reason)
+}
+
+func TestAssertionMessages(t *testing.T) {
+	for _, tc := range []struct{ name, out, want string }{
+		{"t.Errorf", "=== RUN   TestA\n    a_test.go:12: Add(2, 3) = -1, want 5\n--- FAIL: TestA (0.00s)\n", "Add(2, 3) = -1, want 5"},
+		{"testify", "=== RUN   TestA\n    a_test.go:12: \n        \tError Trace:\t/x/a_test.go:12\n        \tError:      \tNot equal: \n        \t            \texpected: 5\n        \t            \tactual  : -1\n        \tTest:       \tTestA\n        \tMessages:   \tAdd(2, 3)\n", "Add(2, 3): Not equal: expected: 5 actual  : -1"},
+		{"testify without messages", "    a_test.go:9: \n        \tError Trace:\t/x/a_test.go:9\n        \tError:      \tShould be true\n        \tTest:       \tTestA\n", "Should be true"},
+		{"nothing", "=== RUN   TestA\n--- FAIL: TestA (0.00s)\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, assertion(tc.out))
+		})
+	}
+}
+
+func TestFailureMessageNamesSubtest(t *testing.T) {
+	p := parse(t, ev("run", "TestA", "")+ev("run", "TestA/burst_zero", "")+
+		ev("output", "TestA/burst_zero", "    a_test.go:30: Allow() = true, want false\n")+
+		ev("fail", "TestA/burst_zero", "")+ev("fail", "TestA", ""))
+	assert.Equal(t, "TestA/burst_zero: Allow() = true, want false", failureMessage(p.TopLevel("TestA"), p))
+}
