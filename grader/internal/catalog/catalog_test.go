@@ -29,7 +29,7 @@ const twoKatas = `{"version": 1, "katas": [
 
 func kataFiles(name string) map[string]string {
 	return map[string]string{
-		"katas/" + name + "/README.md": "# " + name,
+		"katas/" + name + "/README.md":       "# " + name,
 		"katas/" + name + "/" + name + ".go": "package " + name + "\n",
 		"katas/" + name + "/" + name + "_test.go": `package ` + name + `_test
 
