@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// TestVerifyReportsEveryBrokenPromise runs verify on fixture katas that
+// break the verify contract in known ways and checks that each is reported:
+// an uncaught (equivalent) mutant, a mutant that does not compile, too few
+// mutants, a stub whose API drifted, and no mutant that only the hidden
+// tests catch. It also checks what must pass: the reference ×3, the
+// alternate, the stub failing, and the visible/hidden attribution.
+func TestVerifyReportsEveryBrokenPromise(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds fixture katas with -race")
+	}
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"verify", "--root", "testdata/verifyroot", "--quiet"}, &out, &errb)
+	report := out.String()
+	assert.Equal(t, exitFailed, code, "stderr: %s\n%s", errb.String(), report)
+
+	for _, want := range []string{
+		`ok    reference passes all 4 tests ×3 with no race and no leak`,
+		`ok    alternate minmax passes all 4 tests`,
+		`ok    the stub compiles and fails (0/4 tests pass)`,
+		`ok    the stub's exported API equals the reference's (2 declarations)`,
+		`FAIL  a kata needs at least 8 mutants; adder has 4`,
+		`FAIL  mutants: 2/4 caught`,
+		`equivalent: no test fails`,
+		`broken: does not compile`,
+		`ok    hidden tests catch 1 mutant(s) that the visible tests miss`,
+		`FAIL  the stub's exported API must equal the reference's`,
+		`differs: reference func Double(int) int; stub func Double(int64) int64`,
+		`missing from the stub: func Half(int) int`,
+		`FAIL  hidden tests catch 0 mutant(s) that the visible tests miss`,
+	} {
+		assert.Contains(t, report, want)
+	}
+	rows := map[string]string{
+		"no_clamp":             `yes\s+TestClampInside \| TestHiddenClampJustBelow`,
+		"low_bound_off_by_one": `hidden\s+- \| TestHiddenClampJustBelow`,
+		"equivalent":           `NO\s+- \| -`,
+		"broken":               `ERROR\s+- \| -`,
+	}
+	for name, re := range rows {
+		assert.Regexp(t, regexp.MustCompile(`(?m)^  `+name+`\s+\d\s+`+re+`$`), report, name)
+	}
+	lines := strings.Split(strings.TrimSpace(report), "\n")
+	assert.Equal(t, "8 passed, 5 failed", lines[len(lines)-1])
+}
+
+func TestVerifyUnknownKata(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"verify", "--root", "testdata/verifyroot", "nope"}, &out, &errb)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errb.String(), `unknown kata "nope" (katas: adder, drift)`)
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"help"}} {
+		var out, errb bytes.Buffer
+		assert.Equal(t, exitOK, run(context.Background(), args, &out, &errb))
+		assert.Contains(t, out.String(), "Usage: grader [command]")
+		assert.Contains(t, out.String(), "verify")
+	}
+	var out, errb bytes.Buffer
+	assert.Equal(t, exitOK, run(context.Background(), []string{"grade", "-h"}, &out, &errb))
+	assert.Contains(t, out.String(), "-no-bench")
+	assert.Equal(t, exitUsage, run(context.Background(), []string{"help", "nope"}, &out, &errb))
+	assert.Equal(t, exitUsage, run(context.Background(), []string{"grade", "--bogus"}, &out, &errb))
+}
