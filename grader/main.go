@@ -9,6 +9,7 @@
 //
 //	grade   run every kata's visible and hidden tests and print a scorecard (default)
 //	verify  check the verify contract of each kata (maintainers; make test runs it)
+//	catalog print the kata catalog as the README's Markdown table
 //	help    show help for a command
 //
 // Run `grader <command> -h` for a command's flags. Exit status: 0 when
@@ -53,6 +54,7 @@ func commands() []command {
 	return []command{
 		{"grade", "run the katas' visible and hidden tests and print a scorecard (default)", "grade [flags] [kata...]", runGrade},
 		{"verify", "check each kata's verify contract (maintainers)", "verify [flags] [kata...]", runVerify},
+		{"catalog", "print the kata catalog as a Markdown table (the README's)", "catalog [flags]", runCatalog},
 	}
 }
 
@@ -314,4 +316,38 @@ a last line "N passed, M failed".`)
 		return exitFailed
 	}
 	return exitOK
+}
+
+func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := find("catalog")
+	fs := newFlagSet(c, stderr, "Prints katas/catalog.json as the Markdown table of the README's catalog.")
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fs.SetOutput(stdout)
+	}
+	var cf common
+	cf.register(fs, time.Minute)
+	names, err := parse(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	} else if err != nil {
+		return exitUsage
+	}
+	_, katas, err := cf.load(names)
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprint(stdout, catalogTable(katas))
+	return exitOK
+}
+
+// catalogTable renders the README's catalog table.
+func catalogTable(katas []*catalog.Kata) string {
+	var b strings.Builder
+	b.WriteString("| Kata | What you build | Topic | Difficulty | Minutes |\n")
+	b.WriteString("|---|---|---|---|---|\n")
+	for _, k := range katas {
+		fmt.Fprintf(&b, "| [`%s`](katas/%s/README.md) | %s | %s | %s | %d |\n", k.Name, k.Name, k.Title, k.Topic, k.Difficulty, k.Minutes)
+	}
+	return b.String()
 }
