@@ -117,6 +117,8 @@ func fold(pkgs map[string]*Package, e *Event, outputCap int64) (overCap bool) {
 		if i := strings.IndexByte(path, ' '); i >= 0 {
 			path = path[:i] // "pkg [pkg.test]"
 		}
+		// Setup failures of the test main name the test binary: "pkg.test".
+		path = strings.TrimSuffix(path, ".test")
 	}
 	if path == "" {
 		return false

@@ -160,3 +160,16 @@ func TestRunCapsStderr(t *testing.T) {
 	assert.Equal(t, 3, res.ExitCode)
 	assert.Len(t, res.Stderr, stderrCap)
 }
+
+func TestFoldTestMainSetupFailure(t *testing.T) {
+	// A second TestMain fails while building the test main package, whose
+	// events name "pkg.test" rather than "pkg [pkg.test]".
+	s := `{"ImportPath":"example.com/k.test","Action":"build-output","Output":"multiple definitions of TestMain\n"}
+{"ImportPath":"example.com/k.test","Action":"build-fail"}
+{"Action":"fail","Package":"example.com/k","FailedBuild":"example.com/k.test"}
+`
+	p := foldAll(t, s, 0)[pkgPath]
+	require.NotNil(t, p)
+	assert.True(t, p.BuildFailed)
+	assert.Equal(t, []string{"multiple definitions of TestMain"}, p.BuildOutput)
+}

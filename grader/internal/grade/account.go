@@ -85,7 +85,7 @@ func account(tests []catalog.Test, pkg *gotest.Package, res *gotest.Result, mark
 		a.notes = append(a.notes, fmt.Sprintf("the test binary's exit code (%d) disagrees with its test events", marker.Code))
 	}
 
-	died := diedReason(pkg, res, all)
+	died := diedReason(pkg, res)
 	for _, t := range tests {
 		r := pkg.TopLevel(t.Name)
 		o := &outcome{}
@@ -95,13 +95,19 @@ func account(tests []catalog.Test, pkg *gotest.Package, res *gotest.Result, mark
 			o.elapsed = r.Elapsed
 		}
 		switch {
-		case r == nil:
+		case r == nil || r.Runs == 0:
+			// Never started (terminal events without a run are forged).
 			o.needRerun = true
 			o.reason = "did not run: " + died
 		case r.Fails > 0:
 			o.reason = failureMessage(r, pkg)
+		case r.Runs > r.Terminals() && res.Killed != "" && !pkg.OverCap:
+			// The grader cut the run for another package's sake (its
+			// output cap) or for the deadline: not this test's fault.
+			o.needRerun = true
+			o.reason = "did not complete: the run was cut: " + res.Killed
 		case r.Runs > r.Terminals():
-			o.reason = culpritMessage(r, pkg, res, all)
+			o.reason = culpritMessage(r, pkg)
 		case r.Skips > 0:
 			o.reason = "skipped" + suffix(assertion(r.Output.String()))
 		case r.Runs != count || r.Passes != count:
@@ -117,7 +123,7 @@ func account(tests []catalog.Test, pkg *gotest.Package, res *gotest.Result, mark
 }
 
 // diedReason explains why tests of a package never reported.
-func diedReason(pkg *gotest.Package, res *gotest.Result, all string) string {
+func diedReason(pkg *gotest.Package, res *gotest.Result) string {
 	running := pkg.Running()
 	switch {
 	case pkg.OverCap:
@@ -135,7 +141,7 @@ func diedReason(pkg *gotest.Package, res *gotest.Result, all string) string {
 
 // culpritMessage explains why the test that was running when the binary
 // died did not finish.
-func culpritMessage(r *gotest.Test, pkg *gotest.Package, res *gotest.Result, all string) string {
+func culpritMessage(r *gotest.Test, pkg *gotest.Package) string {
 	out := r.Output.String() + pkg.Output.String()
 	switch {
 	case pkg.OverCap:
@@ -148,8 +154,6 @@ func culpritMessage(r *gotest.Test, pkg *gotest.Package, res *gotest.Result, all
 		return "the test binary crashed during this test: " + panicLine(out)
 	case strings.Contains(out, "fatal error: "):
 		return "the test binary crashed during this test: " + lineWith(out, "fatal error: ")
-	case res.Killed != "":
-		return "killed: " + res.Killed
 	default:
 		return "the test binary exited during this test (os.Exit?)"
 	}

@@ -111,7 +111,6 @@ func TestAccountCulprits(t *testing.T) {
 		{"watchdog", "panic: katatest: watchdog: TestB still running after 10s of real time: a lock held across a sleep\n", noResult(), "katatest: watchdog: TestB still running"},
 		{"fatal error", "fatal error: all goroutines are asleep - deadlock!\n", noResult(), "fatal error: all goroutines are asleep"},
 		{"os.Exit", "", noResult(), "exited during this test"},
-		{"killed", "", &gotest.Result{Killed: "the grader's deadline ran out"}, "killed: the grader's deadline ran out"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := parse(t, passed("TestA")+ev("run", "TestB", "")+ev("output", "TestB", tc.output))
@@ -186,4 +185,22 @@ func TestFailureMessageNamesSubtest(t *testing.T) {
 		ev("output", "TestA/burst_zero", "    a_test.go:30: Allow() = true, want false\n")+
 		ev("fail", "TestA/burst_zero", "")+ev("fail", "TestA", ""))
 	assert.Equal(t, "TestA/burst_zero: Allow() = true, want false", failureMessage(p.TopLevel("TestA"), p))
+}
+
+func TestAccountRunCutForAnotherPackage(t *testing.T) {
+	p := parse(t, passed("TestA")+ev("run", "TestB", ""))
+	a := account(three, p, &gotest.Result{Killed: "the output of example.com/other passed the cap of 10 bytes"}, nil, 1)
+	assert.True(t, a.tests["TestB"].needRerun, "a test cut short for another package's output is re-run")
+	assert.Contains(t, a.tests["TestB"].reason, "the run was cut")
+
+	a = account(three, p, &gotest.Result{Killed: "the grader's deadline ran out"}, nil, 1)
+	assert.Contains(t, a.tests["TestB"].reason, "the grader's deadline ran out")
+	assert.False(t, a.tests["TestB"].passed)
+}
+
+func TestAccountTerminalWithoutRunIsNotARun(t *testing.T) {
+	p := parse(t, passed("TestA")+ev("pass", "TestB", "")+passed("TestHiddenC"))
+	a := account(three, p, noResult(), okMarker(), 1)
+	assert.False(t, a.tests["TestB"].passed)
+	assert.True(t, a.tests["TestB"].needRerun)
 }
