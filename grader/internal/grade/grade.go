@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -288,36 +289,69 @@ func rerun(ctx context.Context, gopts gotest.Options, dir string, k *catalog.Kat
 		}
 		return
 	}
-	for _, n := range names {
-		if ctx.Err() != nil {
-			return
-		}
-		markers, err := os.MkdirTemp(dir, "markers-")
-		if err != nil {
-			return
-		}
-		bopts := gotest.BinaryOptions{Options: copts, Binary: bin, ImportPath: importPath, PackageDir: k.Dir,
-			Args: []string{"-test.run=^" + regexp.QuoteMeta(n) + "$"}}
-		bopts.Env = []string{"GORACE=atexit_sleep_ms=0", overlay.MarkerDirEnv + "=" + markers}
-		res, err := gotest.RunBinary(ctx, bopts)
-		if err != nil {
-			acc.tests[n].reason = "did not run: " + err.Error()
-			continue
-		}
-		single := account([]catalog.Test{{Name: n}}, res.Packages[importPath], res, overlay.ReadMarker(markers, k.Name, ov.Tokens[k.Name]), 1)
-		o := single.tests[n]
-		if o.needRerun {
-			// Still no trustworthy report on its own: a failure.
-			o.reason = strings.Replace(o.reason, "did not complete", "did not complete when run on its own", 1)
-			o.reason = strings.Replace(o.reason, "did not run", "did not run on its own", 1)
-		}
-		o.needRerun, o.reran = false, true
-		acc.tests[n] = o
-		acc.race = acc.race || single.race
-		acc.leak = acc.leak || single.leak
-		acc.notImplemented = acc.notImplemented || single.notImplemented
-		acc.notes = append(acc.notes, single.notes...)
+	t2j, err := gotest.BuildTest2JSON(ctx, dir)
+	if err != nil {
+		t2j = "" // fall back to `go tool test2json`
 	}
+	// Each test runs in a process of its own; run as many at once as
+	// there are CPUs.
+	var (
+		wg  sync.WaitGroup
+		mu  sync.Mutex
+		sem = make(chan struct{}, runtime.NumCPU())
+	)
+	for _, n := range names {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			single, ok := runOne(ctx, copts, dir, k, importPath, ov, bin, t2j, n)
+			mu.Lock()
+			defer mu.Unlock()
+			if !ok {
+				acc.tests[n].reason = single.tests[n].reason
+				return
+			}
+			acc.tests[n] = single.tests[n]
+			acc.race = acc.race || single.race
+			acc.leak = acc.leak || single.leak
+			acc.notImplemented = acc.notImplemented || single.notImplemented
+			acc.notes = append(acc.notes, single.notes...)
+		}()
+	}
+	wg.Wait()
+}
+
+// runOne runs test n of a compiled test binary on its own and accounts for
+// it. ok is false when the test could not be run at all.
+func runOne(ctx context.Context, copts gotest.Options, dir string, k *catalog.Kata, importPath string, ov *overlay.Overlay, bin, t2j, n string) (single *accounting, ok bool) {
+	fail := func(why string) (*accounting, bool) {
+		return &accounting{tests: map[string]*outcome{n: {reason: "did not run: " + why}}}, false
+	}
+	if ctx.Err() != nil {
+		return fail("the grader's deadline ran out")
+	}
+	markers, err := os.MkdirTemp(dir, "markers-")
+	if err != nil {
+		return fail(err.Error())
+	}
+	bopts := gotest.BinaryOptions{Options: copts, Binary: bin, ImportPath: importPath, PackageDir: k.Dir,
+		Args: []string{"-test.run=^" + regexp.QuoteMeta(n) + "$"}, Test2JSON: t2j}
+	bopts.Env = []string{"GORACE=atexit_sleep_ms=0", overlay.MarkerDirEnv + "=" + markers}
+	res, err := gotest.RunBinary(ctx, bopts)
+	if err != nil {
+		return fail(err.Error())
+	}
+	single = account([]catalog.Test{{Name: n}}, res.Packages[importPath], res, overlay.ReadMarker(markers, k.Name, ov.Tokens[k.Name]), 1)
+	o := single.tests[n]
+	if o.needRerun {
+		// Still no trustworthy report on its own: a failure.
+		o.reason = strings.Replace(o.reason, "did not complete", "did not complete when run on its own", 1)
+		o.reason = strings.Replace(o.reason, "did not run", "did not run on its own", 1)
+	}
+	o.needRerun, o.reran = false, true
+	return single, true
 }
 
 func importPaths(ctx context.Context, root string, pkgs []string) ([]string, error) {
