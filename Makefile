@@ -12,16 +12,19 @@ export GORACE ?= atexit_sleep_ms=0
 # stubs fail by design (the grader and verify test those).
 PROJECT_PKGS = $(shell $(GO) list ./... | grep -v '/katas/')
 
-.PHONY: help grade verify test unit vet fmt-check bench
+.PHONY: help grade verify grader test unit vet fmt-check bench
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-grade: ## grade your katas and print the scorecard (KATA=name for one)
-	@$(GO) run ./grader grade $(FLAGS) $(KATA)
+grade: grader ## grade your katas and print the scorecard (KATA=name for one)
+	@bin/grader grade $(FLAGS) $(KATA)
 
-verify: ## check every kata's verify contract: reference, stub, mutants, API
-	@$(GO) run ./grader verify $(FLAGS) $(KATA)
+verify: grader ## check every kata's verify contract: reference, stub, mutants, API
+	@bin/grader verify $(FLAGS) $(KATA)
+
+grader: ## build the grader into bin/grader (go build caches it)
+	@$(GO) build -o bin/grader ./grader
 
 test: fmt-check vet unit verify ## the project's own checks (what CI runs)
 
