@@ -207,7 +207,7 @@ also benchmarked against the reference solution in the same run.`)
 	fs.StringVar(&color, "color", "auto", "colour the scorecard: auto (a terminal without NO_COLOR), always, never")
 	fs.DurationVar(&deadline, "deadline", 10*time.Minute, "time limit for the whole grade; past it everything is killed")
 	fs.DurationVar(&bench, "benchtime", 50*time.Millisecond, "-benchtime of each benchmark run")
-	fs.IntVar(&rounds, "bench-rounds", 3, "interleaved learner/reference benchmark rounds")
+	fs.IntVar(&rounds, "bench-rounds", 4, "interleaved learner/reference benchmark rounds (even numbers balance the order)")
 	names, err := parse(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
