@@ -52,9 +52,9 @@ type Option[K comparable, V any] struct {
 // called when Add replaces the value of a present key.
 //
 // The function is called after the cache's lock has been released, so it may
-// call any method of the same cache; the calls caused by one method call run
-// on the caller's goroutine, in the order the entries left, and have returned
-// before that method returns. WithOnEvict(nil) means no callback.
+// call any method of the same cache. The calls caused by one method call run
+// in the order the entries left and have all returned before that method
+// returns. WithOnEvict(nil) means no callback.
 func WithOnEvict[K comparable, V any](fn func(key K, value V)) Option[K, V] {
 	return Option[K, V]{apply: func(c *Cache[K, V]) { c.onEvict = fn }}
 }
