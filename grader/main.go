@@ -232,7 +232,7 @@ also benchmarked against the reference solution in the same run.`)
 		fmt.Fprintf(stderr, "grader: %v\n", err)
 		return exitUsage
 	}
-	if cf.noRace && run.Race == false {
+	if cf.noRace {
 		run.Notes = replaceRaceNote(run.Notes)
 	}
 	if jsonOut {

@@ -83,8 +83,8 @@ func Grade(ctx context.Context, cfg Config) (*result.Run, error) {
 		}
 		vs[i] = Variant{Kata: k, Code: code, Hidden: true}
 	}
-	p := progress{w: cfg.Progress}
-	outs, err := RunVariants(ctx, cfg.runOptions(), tmp, &p, 1, vs...)
+	p := &progress{w: cfg.Progress}
+	outs, err := RunVariants(ctx, cfg.runOptions(), tmp, cfg.Progress, 1, vs...)
 	if err != nil {
 		return nil, err
 	}
@@ -145,13 +145,19 @@ func (o *Outcome) Passed() bool {
 	return !o.acc.race && !o.acc.leak && !o.acc.buildFailed
 }
 
-// BuildFailed reports that the variant did not compile; BuildOutput has the
-// compiler's lines.
-func (o *Outcome) BuildFailed() bool     { return o.acc.buildFailed }
+// BuildFailed reports that the variant did not compile (or go test
+// reported nothing for it).
+func (o *Outcome) BuildFailed() bool { return o.acc.buildFailed }
+
+// BuildOutput holds the compiler's (or the go command's) first lines when
+// BuildFailed.
 func (o *Outcome) BuildOutput() []string { return o.acc.buildOutput }
-func (o *Outcome) Race() bool            { return o.acc.race }
-func (o *Outcome) Leak() bool            { return o.acc.leak }
-func (o *Outcome) NotImplemented() bool  { return o.acc.notImplemented }
+
+// Race reports that the race detector found a data race.
+func (o *Outcome) Race() bool { return o.acc.race }
+
+// Leak reports leaked goroutines.
+func (o *Outcome) Leak() bool { return o.acc.leak }
 
 // Failed returns the tests that did not pass.
 func (o *Outcome) Failed() []result.Test {
@@ -203,8 +209,10 @@ func (o *Outcome) Row() result.Kata {
 
 // RunVariants runs the variants in one `go test` call (they must be of
 // distinct katas), with -count=count, accounts for them, and re-runs on
-// their own the tests that never reported.
-func RunVariants(ctx context.Context, opts RunOptions, tmp string, p *progress, count int, vs ...Variant) ([]*Outcome, error) {
+// their own the tests that never reported. Temporary files go under tmp;
+// progress lines, if w is not nil, to w.
+func RunVariants(ctx context.Context, opts RunOptions, tmp string, w io.Writer, count int, vs ...Variant) ([]*Outcome, error) {
+	p := &progress{w: w}
 	dir, err := os.MkdirTemp(tmp, "run-")
 	if err != nil {
 		return nil, err
@@ -416,9 +424,6 @@ type progress struct {
 	mu sync.Mutex
 	w  io.Writer
 }
-
-// NewProgress returns a progress printer writing to w (nil: silent).
-func NewProgress(w io.Writer) *progress { return &progress{w: w} }
 
 func (p *progress) printf(format string, args ...any) {
 	if p == nil || p.w == nil {

@@ -121,7 +121,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 
-	p := grade.NewProgress(cfg.Progress)
 	var (
 		wg   sync.WaitGroup
 		sem  = make(chan struct{}, cfg.Jobs)
@@ -150,7 +149,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}()
 	}
 	wg.Wait()
-	_ = p
 
 	rep := &Report{}
 	for i, k := range cfg.Katas {
