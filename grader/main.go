@@ -137,6 +137,9 @@ func (c *common) load(names []string) (*catalog.Catalog, []*catalog.Kata, error)
 		return nil, nil, err
 	}
 	katas, err := cat.Select(names)
+	if err == nil && len(katas) == 0 {
+		err = errors.New("the catalog lists no katas")
+	}
 	return cat, katas, err
 }
 
