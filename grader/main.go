@@ -108,19 +108,34 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, "\nRun 'grader <command> -h' for a command's flags.\nExit status: 0 all passed, 1 something failed, 2 usage or setup error.\n")
 }
 
-// common are the flags every command shares.
+// common are the flags the commands share.
 type common struct {
 	root      string
 	timeout   time.Duration
 	outputCap int64
 	noRace    bool
+	quiet     bool
 }
 
-func (c *common) register(fs *flag.FlagSet, timeout time.Duration) {
+// register defines --root and, with limits, the flags of commands that run
+// tests.
+func (c *common) register(fs *flag.FlagSet, limits bool) {
 	fs.StringVar(&c.root, "root", "", "repository root (default: the nearest folder above the current one with katas/catalog.json)")
-	fs.DurationVar(&c.timeout, "timeout", timeout, "time limit for each test binary run")
+	if !limits {
+		return
+	}
+	fs.DurationVar(&c.timeout, "timeout", time.Minute, "time limit for each test binary run")
 	fs.Int64Var(&c.outputCap, "output-cap", 1<<20, "output limit per kata in bytes; past it the run is cut")
 	fs.BoolVar(&c.noRace, "no-race", false, "run without the race detector (it is also off when cgo is unavailable)")
+	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines on standard error")
+}
+
+// progress is where progress lines go: standard error unless --quiet.
+func (c *common) progress(stderr io.Writer) io.Writer {
+	if c.quiet {
+		return nil
+	}
+	return stderr
 }
 
 // load finds the root and the selected katas.
@@ -175,61 +190,65 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func newFlagSet(c *command, stderr io.Writer, describe string) *flag.FlagSet {
+// setup parses a command's flags (the common ones, plus those define
+// adds) and loads the selected katas. When the command should stop (-h, a
+// usage error, an unknown kata) it returns done and the exit status.
+func setup(name, describe string, args []string, stdout, stderr io.Writer, cf *common, limits bool, define func(*flag.FlagSet)) (katas []*catalog.Kata, code int, done bool) {
+	c := find(name)
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fs.SetOutput(stdout) // asked for: not an error
+	}
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: grader %s\n\n%s\n\nFlags:\n", c.usage, describe)
 		fs.PrintDefaults()
 	}
-	return fs
+	cf.register(fs, limits)
+	if define != nil {
+		define(fs)
+	}
+	names, err := parse(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil, exitOK, true
+	} else if err != nil {
+		return nil, exitUsage, true
+	}
+	_, katas, err = cf.load(names)
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return nil, exitUsage, true
+	}
+	return katas, exitOK, false
 }
 
 func runGrade(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c := find("grade")
-	fs := newFlagSet(c, stderr, `Runs the visible and hidden tests of the named katas (default: all) against
-your code in katas/, with -race, and prints a scorecard. Passing katas are
-also benchmarked against the reference solution in the same run.`)
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-		fs.SetOutput(stdout)
-	}
 	var (
 		cf       common
 		jsonOut  bool
 		noBench  bool
-		quiet    bool
 		color    string
 		deadline time.Duration
 		bench    time.Duration
 		rounds   int
 	)
-	cf.register(fs, time.Minute)
-	fs.BoolVar(&jsonOut, "json", false, fmt.Sprintf("print the result as JSON (result model version %d) instead of the scorecard", result.Version))
-	fs.BoolVar(&noBench, "no-bench", false, "skip the benchmarks")
-	fs.BoolVar(&quiet, "quiet", false, "no progress lines on standard error")
-	fs.StringVar(&color, "color", "auto", "colour the scorecard: auto (a terminal without NO_COLOR), always, never")
-	fs.DurationVar(&deadline, "deadline", 10*time.Minute, "time limit for the whole grade; past it everything is killed")
-	fs.DurationVar(&bench, "benchtime", 50*time.Millisecond, "-benchtime of each benchmark run")
-	fs.IntVar(&rounds, "bench-rounds", 4, "interleaved learner/reference benchmark rounds (even numbers balance the order)")
-	names, err := parse(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	} else if err != nil {
-		return exitUsage
-	}
-	_, katas, err := cf.load(names)
-	if err != nil {
-		fmt.Fprintf(stderr, "grader: %v\n", err)
-		return exitUsage
-	}
-	var progress io.Writer = stderr
-	if quiet {
-		progress = nil
+	katas, code, done := setup("grade", `Runs the visible and hidden tests of the named katas (default: all) against
+your code in katas/, with -race, and prints a scorecard. Passing katas are
+also benchmarked against the reference solution in the same run.`, args, stdout, stderr, &cf, true, func(fs *flag.FlagSet) {
+		fs.BoolVar(&jsonOut, "json", false, fmt.Sprintf("print the result as JSON (result model version %d) instead of the scorecard", result.Version))
+		fs.BoolVar(&noBench, "no-bench", false, "skip the benchmarks")
+		fs.StringVar(&color, "color", "auto", "colour the scorecard: auto (a terminal without NO_COLOR), always, never")
+		fs.DurationVar(&deadline, "deadline", 10*time.Minute, "time limit for the whole grade; past it everything is killed")
+		fs.DurationVar(&bench, "benchtime", 50*time.Millisecond, "-benchtime of each benchmark run")
+		fs.IntVar(&rounds, "bench-rounds", 4, "interleaved learner/reference benchmark rounds (even numbers balance the order)")
+	})
+	if done {
+		return code
 	}
 	run, err := grade.Grade(ctx, grade.Config{
 		Katas: katas, Root: katas[0].Root, Race: !cf.noRace && grade.CgoEnabled(),
 		Timeout: cf.timeout, Deadline: deadline, OutputCap: cf.outputCap,
-		Bench: !noBench, BenchTime: bench, BenchRounds: rounds, Progress: progress,
+		Bench: !noBench, BenchTime: bench, BenchRounds: rounds, Progress: cf.progress(stderr),
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "grader: %v\n", err)
@@ -269,47 +288,29 @@ func replaceRaceNote(notes []string) []string {
 }
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c := find("verify")
-	fs := newFlagSet(c, stderr, `Checks the verify contract of the named katas (default: all): the reference
-passes every visible and hidden test with -race and -count=3 and leaks no
-goroutine; alternate solutions pass; the stub compiles and fails; every mutant
-is caught, and the hidden tests catch a mutant that the visible tests miss;
-the stub's exported API equals the reference's. Prints a table per kata and
-a last line "N passed, M failed".`)
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-		fs.SetOutput(stdout)
-	}
 	var (
 		cf    common
 		count int
 		jobs  int
-		quiet bool
 	)
-	cf.register(fs, time.Minute)
-	fs.IntVar(&count, "count", 3, "how many times the reference runs every test")
-	fs.IntVar(&jobs, "jobs", 2, "go test processes run at once")
-	fs.BoolVar(&quiet, "quiet", false, "no progress lines on standard error")
-	names, err := parse(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	} else if err != nil {
-		return exitUsage
-	}
-	_, katas, err := cf.load(names)
-	if err != nil {
-		fmt.Fprintf(stderr, "grader: %v\n", err)
-		return exitUsage
-	}
-	var progress io.Writer = stderr
-	if quiet {
-		progress = nil
+	katas, code, done := setup("verify", `Checks the verify contract of the named katas (default: all): the reference
+passes every visible and hidden test with -race and -count=3 and leaks no
+goroutine; alternate solutions pass; the stub compiles and fails; every mutant
+is caught, and the hidden tests catch a mutant that the visible tests miss;
+the stub's exported API equals the reference's. Prints a table per kata and
+a last line "N passed, M failed".`, args, stdout, stderr, &cf, true, func(fs *flag.FlagSet) {
+		fs.IntVar(&count, "count", 3, "how many times the reference runs every test")
+		fs.IntVar(&jobs, "jobs", 2, "go test processes run at once")
+	})
+	if done {
+		return code
 	}
 	race := !cf.noRace && grade.CgoEnabled()
 	if !race {
 		fmt.Fprintln(stderr, "grader: warning: verifying without the race detector; mutants that only race will not be caught")
 	}
 	rep, err := verify.Run(ctx, verify.Config{Root: katas[0].Root, Katas: katas, Race: race, Timeout: cf.timeout,
-		Count: count, Jobs: jobs, OutputCap: cf.outputCap, Progress: progress})
+		Count: count, Jobs: jobs, OutputCap: cf.outputCap, Progress: cf.progress(stderr)})
 	if err != nil {
 		fmt.Fprintf(stderr, "grader: %v\n", err)
 		return exitUsage
@@ -322,23 +323,10 @@ a last line "N passed, M failed".`)
 }
 
 func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c := find("catalog")
-	fs := newFlagSet(c, stderr, "Prints katas/catalog.json as the Markdown table of the README's catalog.")
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-		fs.SetOutput(stdout)
-	}
 	var cf common
-	cf.register(fs, time.Minute)
-	names, err := parse(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	} else if err != nil {
-		return exitUsage
-	}
-	_, katas, err := cf.load(names)
-	if err != nil {
-		fmt.Fprintf(stderr, "grader: %v\n", err)
-		return exitUsage
+	katas, code, done := setup("catalog", "Prints katas/catalog.json as the Markdown table of the README's catalog.", args, stdout, stderr, &cf, false, nil)
+	if done {
+		return code
 	}
 	fmt.Fprint(stdout, catalogTable(katas))
 	return exitOK
