@@ -296,17 +296,28 @@ func TestHiddenKeysIsACopy(t *testing.T) {
 }
 
 // TestHiddenResize checks growing, shrinking (oldest by recency first) and
-// invalid capacities.
+// invalid capacities. A Resize that never terminates (a loop waiting for Len
+// to shrink while evicted keys stay behind) fails under the hang guard
+// instead of stalling the suite.
 //
 // Category: behaviour
 func TestHiddenResize(t *testing.T) {
 	c, log := newLogged(t, 3)
+	katatest.Within(t, katatest.DefaultHang,
+		"Resize did not return: does Len shrink as entries leave?",
+		func() { resize(t, c, log) })
+}
+
+// resize runs on the hang guard's goroutine, so it uses assert only.
+func resize(t *testing.T, c *lru.Cache[string, int], log *hiddenLog) {
 	c.Add("a", 1)
 	c.Add("b", 2)
 	c.Add("c", 3)
 
 	n, err := c.Resize(5)
-	require.NoError(t, err, "Resize(5)")
+	if !assert.NoError(t, err, "Resize(5)") {
+		return
+	}
 	assert.Equal(t, 0, n, "Resize(5): growing evicts nothing")
 	assert.Equal(t, 5, c.Cap(), "Cap after Resize(5)")
 	assert.Equal(t, 3, c.Len(), "Len after Resize(5)")
@@ -325,7 +336,9 @@ func TestHiddenResize(t *testing.T) {
 
 	c.Get("a") // order: b c d e a
 	n, err = c.Resize(2)
-	require.NoError(t, err, "Resize(2)")
+	if !assert.NoError(t, err, "Resize(2)") {
+		return
+	}
 	assert.Equal(t, 3, n, "Resize(2) of a cache of 5 entries")
 	assert.Equal(t, 2, c.Cap(), "Cap after Resize(2)")
 	assert.Equal(t, 2, c.Len(), "Len after Resize(2)")
@@ -333,7 +346,9 @@ func TestHiddenResize(t *testing.T) {
 	assert.Equal(t, []exit{{"b", 2}, {"c", 3}, {"d", 4}}, log.take(), "callbacks after Resize(2)")
 
 	n, err = c.Resize(2)
-	require.NoError(t, err, "Resize(2) again")
+	if !assert.NoError(t, err, "Resize(2) again") {
+		return
+	}
 	assert.Equal(t, 0, n, "Resize to the current capacity")
 	assert.True(t, c.Add("f", 6), "Add(f) into the shrunk, full cache")
 	assert.Equal(t, []exit{{"e", 5}}, log.take(), "callbacks after Add(f)")
@@ -628,40 +643,46 @@ func TestHiddenConcurrentMixedOps(t *testing.T) {
 	c, err := lru.New(capacity, lru.WithOnEvict(func(int, int) { callbacks.Add(1) }))
 	require.NoError(t, err)
 
-	var exits, overCap atomic.Int64
-	katatest.Hammer(8, 5000, func(g, i int) {
-		key := (g*13 + i*7) % 64
-		switch i % 8 {
-		case 0, 1, 2:
-			if c.Add(key, i) {
-				exits.Add(1)
-			}
-		case 3, 4, 5:
-			c.Get(key)
-		case 6:
-			c.Peek(key)
-			if c.Len() > capacity {
-				overCap.Add(1)
-			}
-		case 7:
-			if i%16 == 7 {
-				if c.Remove(key) {
-					exits.Add(1)
+	// A wrong solution that corrupts its list can loop forever under its
+	// lock; the hang guard turns that into a failure.
+	katatest.Within(t, katatest.DefaultHang,
+		"a call did not return under concurrent use: a corrupted list (a cycle) or a lock that is never released?",
+		func() {
+			var exits, overCap atomic.Int64
+			katatest.Hammer(8, 5000, func(g, i int) {
+				key := (g*13 + i*7) % 64
+				switch i % 8 {
+				case 0, 1, 2:
+					if c.Add(key, i) {
+						exits.Add(1)
+					}
+				case 3, 4, 5:
+					c.Get(key)
+				case 6:
+					c.Peek(key)
+					if c.Len() > capacity {
+						overCap.Add(1)
+					}
+				case 7:
+					if i%16 == 7 {
+						if c.Remove(key) {
+							exits.Add(1)
+						}
+					} else if _, _, ok := c.RemoveOldest(); ok {
+						exits.Add(1)
+					}
 				}
-			} else if _, _, ok := c.RemoveOldest(); ok {
-				exits.Add(1)
-			}
-		}
-	})
+			})
 
-	assert.Zero(t, overCap.Load(), "number of times Len exceeded Cap during the run")
-	keys := c.Keys()
-	assert.LessOrEqual(t, c.Len(), c.Cap(), "Len after the run")
-	assert.Len(t, keys, c.Len(), "Keys and Len must agree")
-	slices.Sort(keys)
-	assert.Len(t, slices.Compact(keys), c.Len(), "Keys must hold Len distinct keys")
-	assert.Equal(t, exits.Load(), callbacks.Load(),
-		"callbacks run must equal Adds that returned true plus Removes and RemoveOldests that removed an entry")
+			assert.Zero(t, overCap.Load(), "number of times Len exceeded Cap during the run")
+			keys := c.Keys()
+			assert.LessOrEqual(t, c.Len(), c.Cap(), "Len after the run")
+			assert.Len(t, keys, c.Len(), "Keys and Len must agree")
+			slices.Sort(keys)
+			assert.Len(t, slices.Compact(keys), c.Len(), "Keys must hold Len distinct keys")
+			assert.Equal(t, exits.Load(), callbacks.Load(),
+				"callbacks run must equal Adds that returned true plus Removes and RemoveOldests that removed an entry")
+		})
 }
 
 // TestHiddenConcurrentGets runs only Gets, all hits, from 8 goroutines on a

@@ -133,6 +133,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			began := time.Now()
 			opts := grade.RunOptions{Root: cfg.Root, Race: cfg.Race, Timeout: cfg.Timeout, OutputCap: cfg.OutputCap,
 				NoRerun: j.kind == "mutant" || j.kind == "stub"}
 			outs, err := grade.RunVariants(ctx, opts, tmp, nil, j.count, j.variant)
@@ -143,7 +144,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			mu.Lock()
 			done++
 			if cfg.Progress != nil {
-				fmt.Fprintf(cfg.Progress, "verify: [%d/%d] %s %s\n", done, len(jobs), cfg.Katas[j.kata].Name, j.label())
+				fmt.Fprintf(cfg.Progress, "verify: [%d/%d] %s %s (%.1fs)\n", done, len(jobs), cfg.Katas[j.kata].Name, j.label(), time.Since(began).Seconds())
 			}
 			mu.Unlock()
 		}()
