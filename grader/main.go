@@ -124,7 +124,7 @@ func (c *common) register(fs *flag.FlagSet, limits bool) {
 	if !limits {
 		return
 	}
-	fs.DurationVar(&c.timeout, "timeout", time.Minute, "time limit for each test binary run")
+	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "time limit for each test binary run (a kata suite needs well under a second)")
 	fs.Int64Var(&c.outputCap, "output-cap", 1<<20, "output limit per kata in bytes; past it the run is cut")
 	fs.BoolVar(&c.noRace, "no-race", false, "run without the race detector (it is also off when cgo is unavailable)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines on standard error")
