@@ -187,7 +187,7 @@ func failureMessage(r *gotest.Test, pkg *gotest.Package) string {
 		msg = "failed"
 	}
 	if prefix != "" {
-		msg = prefix + ": " + msg
+		msg = strings.TrimPrefix(prefix, r.Name+"/") + ": " + msg
 	}
 	return msg
 }
@@ -209,8 +209,14 @@ func assertion(out string) string {
 					msg += " " + n
 				}
 			}
+			// Its "Messages:" line, if any, comes before the next
+			// assertion's "Error Trace:".
 			for _, m := range lines[i+1 : min(len(lines), i+12)] {
-				if v, ok := strings.CutPrefix(strings.TrimSpace(m), "Messages:"); ok {
+				m = strings.TrimSpace(m)
+				if strings.HasPrefix(m, "Error Trace:") || strings.HasPrefix(m, "Error:") {
+					break
+				}
+				if v, ok := strings.CutPrefix(m, "Messages:"); ok {
 					msg = strings.TrimSpace(v) + ": " + msg
 					break
 				}

@@ -173,6 +173,7 @@ func TestAssertionMessages(t *testing.T) {
 		{"testify", "=== RUN   TestA\n    a_test.go:12: \n        \tError Trace:\t/x/a_test.go:12\n        \tError:      \tNot equal: \n        \t            \texpected: 5\n        \t            \tactual  : -1\n        \tTest:       \tTestA\n        \tMessages:   \tAdd(2, 3)\n", "Add(2, 3): Not equal: expected: 5 actual  : -1"},
 		{"testify without messages", "    a_test.go:9: \n        \tError Trace:\t/x/a_test.go:9\n        \tError:      \tShould be true\n        \tTest:       \tTestA\n", "Should be true"},
 		{"nothing", "=== RUN   TestA\n--- FAIL: TestA (0.00s)\n", ""},
+		{"messages belong to their own assertion", "    a_test.go:438: \n        \tError Trace:\t/x/a_test.go:438\n        \tError:      \tExpected error with \"context deadline exceeded\" in chain but got nil.\n        \tTest:       \tTestA\n    a_test.go:439: \n        \tError Trace:\t/x/a_test.go:439\n        \tError:      \tNot equal: \n        \tMessages:   \tWait returned after\n", `Expected error with "context deadline exceeded" in chain but got nil.`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, assertion(tc.out))
@@ -184,7 +185,7 @@ func TestFailureMessageNamesSubtest(t *testing.T) {
 	p := parse(t, ev("run", "TestA", "")+ev("run", "TestA/burst_zero", "")+
 		ev("output", "TestA/burst_zero", "    a_test.go:30: Allow() = true, want false\n")+
 		ev("fail", "TestA/burst_zero", "")+ev("fail", "TestA", ""))
-	assert.Equal(t, "TestA/burst_zero: Allow() = true, want false", failureMessage(p.TopLevel("TestA"), p))
+	assert.Equal(t, "burst_zero: Allow() = true, want false", failureMessage(p.TopLevel("TestA"), p))
 }
 
 func TestAccountRunCutForAnotherPackage(t *testing.T) {
