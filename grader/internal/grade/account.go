@@ -142,7 +142,13 @@ func diedReason(pkg *gotest.Package, res *gotest.Result) string {
 // culpritMessage explains why the test that was running when the binary
 // died did not finish.
 func culpritMessage(r *gotest.Test, pkg *gotest.Package) string {
-	out := r.Output.String() + pkg.Output.String()
+	// A panic in a background goroutine is attributed to the subtest that
+	// was running, if any.
+	out := r.Output.String()
+	for _, s := range pkg.Subtests(r.Name) {
+		out += s.Output.String()
+	}
+	out += pkg.Output.String()
 	switch {
 	case pkg.OverCap:
 		return "output limit: the package printed more than the output cap; the run was cut during this test"

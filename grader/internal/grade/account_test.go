@@ -205,3 +205,10 @@ func TestAccountTerminalWithoutRunIsNotARun(t *testing.T) {
 	assert.False(t, a.tests["TestB"].passed)
 	assert.True(t, a.tests["TestB"].needRerun)
 }
+
+func TestAccountCulpritPanicInSubtest(t *testing.T) {
+	p := parse(t, passed("TestA")+ev("run", "TestB", "")+ev("run", "TestB/sub", "")+
+		ev("output", "TestB/sub", "panic: katatest: watchdog: TestB still running after 10s of real time: x\n"))
+	a := account(three, p, noResult(), nil, 1)
+	assert.Contains(t, a.tests["TestB"].reason, "katatest: watchdog: TestB still running")
+}
