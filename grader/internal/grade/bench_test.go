@@ -24,8 +24,10 @@ PASS
 	}, got)
 }
 
-func TestMedian(t *testing.T) {
+func TestMedianAndFastest(t *testing.T) {
 	s := []sample{{ns: 5}, {ns: 1}, {ns: 3}}
 	assert.Equal(t, 3.0, median(s, nsOf))
 	assert.Equal(t, 2.0, median(s[1:], nsOf))
+	assert.Equal(t, 1.0, fastest(s))
+	assert.Equal(t, 3.0, fastest(s[2:]))
 }

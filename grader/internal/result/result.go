@@ -127,14 +127,14 @@ type Bench struct {
 	// AllocsRatio is the geometric mean of (learner allocs/op + 1) divided
 	// by (reference allocs/op + 1); the +1 keeps 0/0 at 1.
 	AllocsRatio float64 `json:"allocsRatio"`
-	// Benchmarks holds the per-benchmark medians.
+	// Benchmarks holds the per-benchmark figures.
 	Benchmarks []BenchResult `json:"benchmarks"`
 	// Error is set when benchmarks could not be measured.
 	Error string `json:"error,omitempty"`
 }
 
 // BenchResult is one benchmark, learner and reference side by side
-// (medians over the interleaved rounds).
+// (ns/op: the fastest of the interleaved rounds; allocs/op: the median).
 type BenchResult struct {
 	Name            string  `json:"name"`
 	LearnerNsOp     float64 `json:"learnerNsPerOp"`
