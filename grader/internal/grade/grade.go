@@ -301,12 +301,13 @@ func rerun(ctx context.Context, gopts gotest.Options, dir string, k *catalog.Kat
 	if err != nil {
 		t2j = "" // fall back to `go tool test2json`
 	}
-	// Each test runs in a process of its own; run as many at once as
-	// there are CPUs.
+	// Each test runs in a process of its own. Kata tests take milliseconds
+	// of CPU, and a test that hangs until its watchdog fires takes none, so
+	// run twice as many at once as there are CPUs.
 	var (
 		wg  sync.WaitGroup
 		mu  sync.Mutex
-		sem = make(chan struct{}, runtime.NumCPU())
+		sem = make(chan struct{}, 2*runtime.NumCPU())
 	)
 	for _, n := range names {
 		wg.Add(1)
