@@ -8,11 +8,18 @@ KATA    ?=
 FLAGS   ?=
 export GORACE ?= atexit_sleep_ms=0
 
+# Protobuf: the generated Go code is committed, so learners need no protoc.
+# The generators are pinned as tool dependencies in go.mod; protoc itself is
+# Debian's protobuf-compiler, whose version the generated files record.
+PROTOC         ?= protoc
+PROTOC_VERSION  = libprotoc 3.21.12
+PROTOS          = $(shell find katas -name '*.proto')
+
 # Packages of the project itself: everything but the learner's katas, whose
 # stubs fail by design (the grader and verify test those).
 PROJECT_PKGS = $(shell $(GO) list ./... | grep -v '/katas/')
 
-.PHONY: help grade verify grader test unit vet fmt-check bench
+.PHONY: help grade verify grader test unit vet fmt-check bench proto proto-check
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,7 +33,7 @@ verify: grader ## check every kata's verify contract: reference, stub, mutants, 
 grader: ## build the grader into bin/grader (go build caches it)
 	@$(GO) build -o bin/grader ./grader
 
-test: fmt-check vet unit verify ## the project's own checks (what CI runs)
+test: fmt-check proto-check vet unit verify ## the project's own checks (what CI runs)
 
 unit: ## the grader's and helpers' own tests, with -race
 	$(GO) test -race -count=1 $(PROJECT_PKGS)
@@ -41,3 +48,40 @@ fmt-check: ## fail if gofmt would change a file
 
 bench: ## benchmarks of your code in katas/ (KATA=name for one)
 	$(GO) test -run '^$$' -bench . -benchmem $(if $(KATA),$(addprefix ./katas/,$(KATA)),./katas/...)
+
+proto: ## regenerate the committed Go code of every .proto (needs protoc 3.21.12)
+	@$(call protoc-check)
+	@for f in $(PROTOS); do $(call protoc-gen,$$f,.) || exit 1; done
+
+proto-check: ## fail if the committed generated code differs from what `make proto` makes
+	@$(call protoc-check)
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	for f in $(PROTOS); do \
+		d=$$(dirname $$f); \
+		$(call protoc-gen,$$f,$$tmp) || exit 1; \
+		for g in $$tmp/$$d/*.go; do \
+			if ! cmp -s $$g $$d/$$(basename $$g); then \
+				echo "$$d/$$(basename $$g) is not what \`make proto\` generates from $$f:"; \
+				diff -u $$d/$$(basename $$g) $$g | head -20; exit 1; \
+			fi; \
+		done; \
+	done
+
+# protoc-gen FILE OUTROOT: run protoc on FILE with the go.mod-pinned generators,
+# writing beside FILE's path under OUTROOT. The import path is FILE's path from
+# the repository root, so the descriptor's name is unique in the registry.
+define protoc-gen
+$(PROTOC) -I . \
+	--plugin=protoc-gen-go=$$($(GO) tool -n protoc-gen-go) \
+	--plugin=protoc-gen-go-grpc=$$($(GO) tool -n protoc-gen-go-grpc) \
+	--go_out=$(2) --go_opt=paths=source_relative \
+	--go-grpc_out=$(2) --go-grpc_opt=paths=source_relative \
+	$(1)
+endef
+
+# protoc-check: the generated files name protoc's version, so another version
+# would make proto-check fail for a reason that is not a real difference.
+define protoc-check
+v=$$($(PROTOC) --version 2>/dev/null) || { echo "protoc not found: apt-get install -y protobuf-compiler (Debian 12 gives $(PROTOC_VERSION))"; exit 1; }; \
+	[ "$$v" = "$(PROTOC_VERSION)" ] || { echo "protoc is '$$v'; the committed code was made by '$(PROTOC_VERSION)'"; exit 1; }
+endef
