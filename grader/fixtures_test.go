@@ -70,6 +70,8 @@ type fixtureWant struct {
 	// rerun are tests that can only have a result from a re-run, because the
 	// first test binary died before reaching them.
 	rerun []string
+	// notes are substrings the kata's notes must hold, all of them.
+	notes []string
 	// slow fixtures (hang, flood) are graded in a run of their own with a
 	// small --timeout and --output-cap, and skipped by -short.
 	slow bool
@@ -122,6 +124,13 @@ var fixtureScenarios = []struct {
 		m["TestAdd"] = reasonPanic
 		return m
 	}()}},
+	// A leaked network goroutine is named by where it waits and who called
+	// it, not by internal/poll.runtime_pollWait.
+	{"netleak", fixtureWant{status: result.Failing, visible: 3, hidden: 3, leak: true,
+		notes: []string{"blocked in net.(*TCPListener).Accept", "called from netleak.acceptLoop", "a listener that is never closed?"}}},
+	{"bubbleleak", fixtureWant{status: result.Failing, visible: 2, hidden: 3, leak: true,
+		failed: map[string]string{"TestDiv": "blocked goroutines remain; 2 goroutines: 2× blocked in net.(*pipe).Read [select] called from bubbleleak.readRequest"},
+		rerun:  append([]string{"TestCounter"}, fixtureHidden...)}},
 }
 
 // Flags of the slow run.
@@ -279,6 +288,10 @@ func checkKata(t *testing.T, k result.Kata, w fixtureWant) {
 		assert.NotEmpty(t, k.BuildOutput, "BuildOutput of a failed build")
 	}
 	assert.Nil(t, k.Bench, "Bench with --no-bench")
+	notes := strings.Join(k.Notes, "\n")
+	for _, n := range w.notes {
+		assert.Contains(t, notes, n, "Notes")
+	}
 
 	// Per test: passed exactly when the scenario says so, never without a
 	// run; a failure always says why.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/microkata/microkata/internal/leakreport"
 )
 
 // DefaultHang is the real time after which Watchdog and Within give up on a
@@ -134,7 +136,9 @@ func NoLeaks(t testing.TB) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() {
 		if err := goleak.Find(ignore); err != nil {
-			t.Errorf("katatest: goroutine leak: %v", err)
+			// The first line says where each goroutine is blocked and who
+			// started it (the scorecard shows it); goleak's stacks follow.
+			t.Errorf("katatest: goroutine leak: %s\n%v", leakreport.Summarize(leakreport.Parse(err.Error()), 3), err)
 		}
 	})
 }

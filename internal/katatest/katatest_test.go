@@ -151,6 +151,12 @@ func TestNoLeaksReportsLeak(t *testing.T) {
 	if len(r.errors) != 1 || !strings.Contains(r.errors[0], "goroutine leak") {
 		t.Fatalf("errors = %q, want a leak report", r.errors)
 	}
+	// The first line, which the scorecard shows, says where it waits.
+	first, _, _ := strings.Cut(r.errors[0], "\n")
+	want := "katatest: goroutine leak: 1 goroutine: blocked in katatest.TestNoLeaksReportsLeak.func1 [chan receive], started by katatest.TestNoLeaksReportsLeak"
+	if first != want {
+		t.Fatalf("first line = %q, want %q", first, want)
+	}
 }
 
 func TestNoLeaksQuietWithSynctest(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"github.com/microkata/microkata/grader/internal/catalog"
 	"github.com/microkata/microkata/grader/internal/gotest"
 	"github.com/microkata/microkata/grader/internal/overlay"
+	"github.com/microkata/microkata/internal/leakreport"
 )
 
 // outcome is the accounting of one expected test.
@@ -79,7 +80,7 @@ func account(tests []catalog.Test, pkg *gotest.Package, res *gotest.Result, mark
 	trusted := marker != nil && (marker.Code == 0) == !anyFail
 	if marker != nil && marker.Leak != "" {
 		a.leak = true
-		a.notes = append(a.notes, "goroutines still running after the tests: "+firstLine(strings.TrimPrefix(marker.Leak, "found unexpected goroutines:")))
+		a.notes = append(a.notes, "goroutines still running after the tests: "+leakSummary(marker.Leak))
 	}
 	if marker != nil && !trusted {
 		a.notes = append(a.notes, fmt.Sprintf("the test binary's exit code (%d) disagrees with its test events", marker.Code))
@@ -157,7 +158,7 @@ func culpritMessage(r *gotest.Test, pkg *gotest.Package) string {
 	case strings.Contains(out, "katatest: watchdog:"):
 		return strings.TrimPrefix(lineWith(out, "katatest: watchdog:"), "panic: ")
 	case strings.Contains(out, "panic: "):
-		return "the test binary crashed during this test: " + panicLine(out)
+		return "the test binary crashed during this test: " + panicLine(out) + bubbleLeak(out)
 	case strings.Contains(out, "fatal error: "):
 		return "the test binary crashed during this test: " + lineWith(out, "fatal error: ")
 	default:
@@ -180,7 +181,7 @@ func failureMessage(r *gotest.Test, pkg *gotest.Package) string {
 	msg := ""
 	switch {
 	case strings.Contains(out, "panic: "):
-		msg = "panicked: " + strings.TrimPrefix(panicLine(out), "panic: ")
+		msg = "panicked: " + strings.TrimPrefix(panicLine(out), "panic: ") + bubbleLeak(out)
 	case strings.Contains(out, "WARNING: DATA RACE"):
 		msg = "data race detected during the test"
 		if m := fileMessage(out); m != "" && !strings.Contains(m, "race detected") {
@@ -275,6 +276,34 @@ func lineWith(out, s string) string {
 		if strings.Contains(l, s) {
 			return strings.TrimSpace(l)
 		}
+	}
+	return ""
+}
+
+// leakSummary says where goroutines of a goleak report are blocked and who
+// started them (see leakreport), or falls back to the report's first line.
+func leakSummary(report string) string {
+	if s := leakreport.Summarize(leakreport.Parse(report), 3); s != "" {
+		return s
+	}
+	return firstLine(strings.TrimPrefix(report, "found unexpected goroutines:"))
+}
+
+// bubbleLeak explains a synctest "blocked goroutines remain" panic: which
+// goroutines of the bubble were still blocked, and where. It returns "" for
+// any other output.
+func bubbleLeak(out string) string {
+	if !strings.Contains(out, "blocked goroutines remain") {
+		return ""
+	}
+	var blocked []leakreport.Goroutine
+	for _, g := range leakreport.Parse(out) {
+		if g.InBubble {
+			blocked = append(blocked, g)
+		}
+	}
+	if s := leakreport.Summarize(blocked, 2); s != "" {
+		return "; " + s
 	}
 	return ""
 }

@@ -1,0 +1,222 @@
+// Package leakreport turns a goroutine dump into a one-line summary a learner
+// can act on: where each goroutine is blocked, which of the learner's
+// functions called into that wait, and which function started it.
+//
+// A leak report from goleak, or the dump that follows synctest's "blocked
+// goroutines remain" panic, names the frame on top of the stack, which for a
+// network wait is internal/poll.runtime_pollWait: true, but it does not say
+// that the leaked goroutine is rpcarith's Serve loop blocked in
+// net.(*TCPListener).Accept because nothing closed the listener. Summary
+// does.
+//
+// It reads both formats: goleak's ("Goroutine 7 in state IO wait, with F on
+// top of the stack:") and the runtime's ("goroutine 7 [IO wait]:").
+package leakreport
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Goroutine is one goroutine of a dump.
+type Goroutine struct {
+	ID        int
+	State     string   // "IO wait", "select", "chan receive", ...
+	InBubble  bool     // the runtime marked it "synctest bubble N"
+	Frames    []string // function names, innermost first, without arguments
+	CreatedBy string   // the function that started it, "" if unknown
+}
+
+var (
+	goleakHeader  = regexp.MustCompile(`^\[?\s*Goroutine (\d+) in state ([^,]+), with .* on top of the stack:$`)
+	runtimeHeader = regexp.MustCompile(`^goroutine (\d+) (?:gp=\S+ m=\S+ mp=\S+ )?\[([^\]]*)\]:$`)
+)
+
+// Parse reads the goroutines of a dump. Lines that belong to no goroutine
+// are skipped, so a dump embedded in other test output parses too.
+func Parse(dump string) []Goroutine {
+	var out []Goroutine
+	var cur *Goroutine
+	for _, line := range strings.Split(dump, "\n") {
+		t := strings.TrimSpace(line)
+		if m := goleakHeader.FindStringSubmatch(t); m != nil {
+			id, _ := strconv.Atoi(m[1])
+			out = append(out, Goroutine{ID: id, State: m[2]})
+			cur = &out[len(out)-1]
+			continue
+		}
+		if m := runtimeHeader.FindStringSubmatch(t); m != nil {
+			id, _ := strconv.Atoi(m[1])
+			parts := strings.Split(m[2], ", ")
+			g := Goroutine{ID: id, State: strings.TrimSuffix(parts[0], " (durable)")}
+			for _, p := range parts[1:] {
+				if strings.HasPrefix(p, "synctest bubble") {
+					g.InBubble = true
+				}
+			}
+			out = append(out, g)
+			cur = &out[len(out)-1]
+			continue
+		}
+		switch {
+		case cur == nil, t == "", t == "]":
+			if t == "" {
+				cur = nil
+			}
+		case strings.HasPrefix(line, "\t"), strings.HasPrefix(t, "/"):
+			// file:line of the previous frame
+		case strings.HasPrefix(t, "created by "):
+			fn := strings.TrimPrefix(t, "created by ")
+			if i := strings.Index(fn, " in goroutine "); i >= 0 {
+				fn = fn[:i]
+			}
+			cur.CreatedBy = fn
+		default:
+			cur.Frames = append(cur.Frames, funcName(t))
+		}
+	}
+	return out
+}
+
+// funcName strips the argument list from a frame line:
+// "net.(*TCPListener).Accept(0xc000)" → "net.(*TCPListener).Accept".
+func funcName(frame string) string {
+	if strings.HasSuffix(frame, ")") {
+		depth := 0
+		for i := len(frame) - 1; i >= 0; i-- {
+			switch frame[i] {
+			case ')':
+				depth++
+			case '(':
+				depth--
+				if depth == 0 {
+					return frame[:i]
+				}
+			}
+		}
+	}
+	return frame
+}
+
+// isStd reports whether fn belongs to the standard library: its import
+// path's first element has no dot (github.com/..., google.golang.org/... do).
+// Every package of this module has a dotted path, so the learner's code is
+// never mistaken for the standard library.
+func isStd(fn string) bool {
+	first := fn
+	if i := strings.IndexByte(first, '/'); i >= 0 {
+		first = first[:i]
+	} else if i := strings.IndexByte(first, '.'); i >= 0 {
+		first = first[:i]
+	}
+	return !strings.Contains(first, ".")
+}
+
+// short drops the import path before the package name:
+// "github.com/microkata/microkata/katas/rpcarith.(*Server).Serve" →
+// "rpcarith.(*Server).Serve".
+func short(fn string) string {
+	if i := strings.LastIndexByte(fn, '/'); i >= 0 {
+		return fn[i+1:]
+	}
+	return fn
+}
+
+// Summary describes g in one line, e.g. "blocked in net.(*TCPListener).Accept
+// [IO wait] called from rpcarith.(*Server).Serve.func1, started by
+// rpcarith.(*Server).Serve (a listener that is never closed?)".
+func (g Goroutine) Summary() string {
+	if len(g.Frames) == 0 {
+		return fmt.Sprintf("goroutine %d [%s]", g.ID, g.State)
+	}
+	// The wait is the outermost standard-library frame under the first
+	// frame of other code; that frame is the caller worth naming.
+	user := -1
+	for i, f := range g.Frames {
+		if !isStd(f) {
+			user = i
+			break
+		}
+	}
+	var wait, caller string
+	switch {
+	case user > 0:
+		wait, caller = g.Frames[user-1], g.Frames[user]
+	case user == 0:
+		wait = g.Frames[0]
+	default:
+		wait = g.Frames[0]
+		for _, f := range g.Frames {
+			if !strings.HasPrefix(f, "runtime.") && !strings.HasPrefix(f, "internal/") {
+				wait = f
+				break
+			}
+		}
+	}
+	s := fmt.Sprintf("blocked in %s [%s]", short(wait), g.State)
+	if caller != "" {
+		s += " called from " + short(caller)
+	}
+	if g.CreatedBy != "" && g.CreatedBy != caller {
+		s += ", started by " + short(g.CreatedBy)
+	}
+	if h := hint(wait); h != "" {
+		s += " (" + h + ")"
+	}
+	return s
+}
+
+// hint names the usual cause of a wait that outlives its test.
+func hint(wait string) string {
+	switch {
+	case strings.HasSuffix(wait, "Listener).Accept"), strings.HasSuffix(wait, "Listener).accept"),
+		strings.HasSuffix(wait, "Listener).AcceptTCP"):
+		return "a listener that is never closed?"
+	case strings.HasPrefix(wait, "net.") && (strings.HasSuffix(wait, ").Read") || strings.HasSuffix(wait, ").read") ||
+		strings.HasSuffix(wait, ").Write") || strings.HasSuffix(wait, ").write")):
+		return "a connection that is never closed?"
+	case strings.HasPrefix(wait, "time.Sleep"):
+		return "a sleep that outlives the test?"
+	}
+	return ""
+}
+
+// Summarize describes the goroutines of gs, one clause per distinct summary
+// with a count when several goroutines share it, at most max clauses, and
+// how many goroutines the clauses left out:
+// "3 goroutines: 2× blocked in ...; blocked in ...".
+func Summarize(gs []Goroutine, max int) string {
+	if len(gs) == 0 {
+		return ""
+	}
+	var order []string
+	count := map[string]int{}
+	for _, g := range gs {
+		s := g.Summary()
+		if count[s] == 0 {
+			order = append(order, s)
+		}
+		count[s]++
+	}
+	parts := make([]string, 0, max+1)
+	shown := 0
+	for i, s := range order {
+		if i == max {
+			parts = append(parts, fmt.Sprintf("and %d more", len(gs)-shown))
+			break
+		}
+		n := count[s]
+		if n > 1 {
+			s = fmt.Sprintf("%d× %s", n, s)
+		}
+		parts = append(parts, s)
+		shown += n
+	}
+	noun := "goroutines"
+	if len(gs) == 1 {
+		noun = "goroutine"
+	}
+	return fmt.Sprintf("%d %s: %s", len(gs), noun, strings.Join(parts, "; "))
+}
