@@ -2,7 +2,9 @@ package gotest
 
 import (
 	"context"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -172,4 +174,39 @@ func TestFoldTestMainSetupFailure(t *testing.T) {
 	require.NotNil(t, p)
 	assert.True(t, p.BuildFailed)
 	assert.Equal(t, []string{"multiple definitions of TestMain"}, p.BuildOutput)
+}
+
+// TestRunTestsKeepsBinaries runs a real `go test` over a throwaway module
+// with BinDir set: the package's binary is kept, even though a test failed,
+// and it runs a single test again through RunBinary.
+func TestRunTestsKeepsBinaries(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command on PATH")
+	}
+	dir := t.TempDir()
+	write := func(name, body string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+	}
+	write("go.mod", "module example.com/k\n\ngo 1.25\n")
+	write("k_test.go", "package k\n\nimport \"testing\"\n\nfunc TestOK(t *testing.T) {}\n\nfunc TestBad(t *testing.T) { t.Fatal(\"bad\") }\n")
+	bins := filepath.Join(dir, "bin")
+	require.NoError(t, os.Mkdir(bins, 0o755))
+
+	ctx := context.Background()
+	res, err := RunTests(ctx, Options{Dir: dir, BinDir: bins}, ".")
+	require.NoError(t, err)
+	pkg := res.Packages[pkgPath]
+	require.NotNil(t, pkg, "events of %s", pkgPath)
+	assert.Equal(t, "fail", pkg.Action)
+	bin := filepath.Join(bins, "k.test")
+	require.FileExists(t, bin, "the kept test binary")
+
+	again, err := RunBinary(ctx, BinaryOptions{Options: Options{Dir: dir}, Binary: bin, ImportPath: pkgPath,
+		PackageDir: dir, Args: []string{"-test.run=^TestOK$"}})
+	require.NoError(t, err)
+	p := again.Packages[pkgPath]
+	require.NotNil(t, p)
+	require.Contains(t, p.Tests, "TestOK")
+	assert.Equal(t, 1, p.Tests["TestOK"].Passes, "TestOK run from the kept binary")
+	assert.NotContains(t, p.Tests, "TestBad")
 }

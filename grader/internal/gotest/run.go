@@ -37,6 +37,12 @@ type Options struct {
 	Env []string
 	// Progress, if set, sees every event as it arrives.
 	Progress func(*Event)
+	// BinDir, if set, makes RunTests keep each package's test binary as
+	// BinDir/<last element of its import path>.test (go test -o BinDir/).
+	// The go command copies a binary there after its package's run, before
+	// it reports the package's terminal event. The package names must be
+	// distinct. Compile ignores it.
+	BinDir string
 }
 
 // Result is what one process reported.
@@ -66,6 +72,9 @@ func RunTests(ctx context.Context, opts Options, pkgs ...string) (*Result, error
 	args = append(args, "-count="+strconv.Itoa(count))
 	if opts.Timeout > 0 {
 		args = append(args, "-timeout="+opts.Timeout.String())
+	}
+	if opts.BinDir != "" {
+		args = append(args, "-o", opts.BinDir+string(filepath.Separator))
 	}
 	args = append(args, pkgs...)
 	return run(ctx, opts, exec.Command("go", args...))

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -235,11 +236,21 @@ func RunVariants(ctx context.Context, opts RunOptions, tmp string, w io.Writer, 
 	if err := os.Mkdir(markers, 0o755); err != nil {
 		return nil, err
 	}
+	// Keep the test binaries, so that a re-run needs no second link: with
+	// grpc under -race, a link is seconds.
+	binDir := filepath.Join(dir, "bin")
+	if err := os.Mkdir(binDir, 0o755); err != nil {
+		return nil, err
+	}
+	if !distinctBases(paths) {
+		binDir = ""
+	}
 	gopts := gotest.Options{
 		Dir: opts.Root, Overlay: ov.Path, Race: opts.Race, Tags: Tags, Count: count,
 		Timeout: opts.Timeout, OutputCap: opts.OutputCap,
 		Env:      []string{"GORACE=atexit_sleep_ms=0", overlay.MarkerDirEnv + "=" + markers},
 		Progress: p.event(paths),
+		BinDir:   binDir,
 	}
 	names := make([]string, len(vs))
 	for i, v := range vs {
@@ -252,54 +263,94 @@ func RunVariants(ctx context.Context, opts RunOptions, tmp string, w io.Writer, 
 	}
 
 	outs := make([]*Outcome, len(vs))
+	testsOf := make([][]catalog.Test, len(vs))
+	again := make([][]string, len(vs))
+	bins := make([]string, len(vs)) // reusable test binaries from the run
 	for i, v := range vs {
 		k := v.Kata
 		tests := k.Visible
 		if v.Hidden {
 			tests = k.Tests()
 		}
+		testsOf[i] = tests
 		pkg := res.Packages[paths[i]]
 		acc := account(tests, pkg, res, overlay.ReadMarker(markers, k.Name, ov.Tokens[k.Name]), count)
 		o := &Outcome{Kata: k, acc: acc, notes: acc.notes}
 		if pkg != nil && pkg.OverCap {
 			o.notes = append(o.notes, fmt.Sprintf("output passed the cap of %d bytes; the run was cut", opts.OutputCap))
 		}
-		var again []string
 		for _, t := range tests {
 			if acc.tests[t.Name].needRerun {
-				again = append(again, t.Name)
+				again[i] = append(again[i], t.Name)
 			}
 		}
-		if len(again) > 0 && acc.ranAny && !opts.NoRerun && ctx.Err() == nil {
-			p.printf("re-running %d test(s) of %s one at a time", len(again), k.Name)
-			o.notes = append(o.notes, fmt.Sprintf("%d test(s) re-ran on their own after the test binary ended early", len(again)))
-			rerun(ctx, gopts, dir, k, paths[i], ov, again, acc)
+		if !acc.ranAny || opts.NoRerun {
+			again[i] = nil
 		}
-		for _, t := range tests {
-			oc := acc.tests[t.Name]
+		// The binary is complete once its package reported a terminal
+		// event (go copies it there first). Otherwise rerun links anew.
+		if binDir != "" && pkg != nil && pkg.Action != "" && !pkg.OverCap {
+			if b := filepath.Join(binDir, path.Base(paths[i])+".test"); isFile(b) {
+				bins[i] = b
+			}
+		}
+		outs[i] = o
+	}
+
+	// Re-run the katas' unreported tests, NumCPU katas at a time: each
+	// first links a test binary of its own (a link is mostly one thread),
+	// then runs its tests. Katas never share state, so their accountings
+	// are independent.
+	var t2j string
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.NumCPU())
+	for i, names := range again {
+		if len(names) == 0 || ctx.Err() != nil {
+			continue
+		}
+		if t2j == "" {
+			if t2j, err = gotest.BuildTest2JSON(ctx, dir); err != nil {
+				t2j = "" // fall back to `go tool test2json`
+			}
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			p.printf("re-running %d test(s) of %s one at a time", len(names), vs[i].Kata.Name)
+			outs[i].notes = append(outs[i].notes, fmt.Sprintf("%d test(s) re-ran on their own after the test binary ended early", len(names)))
+			rerun(ctx, gopts, dir, vs[i].Kata, paths[i], ov, names, outs[i].acc, bins[i], t2j)
+		}()
+	}
+	wg.Wait()
+
+	for i, o := range outs {
+		for _, t := range testsOf[i] {
+			oc := o.acc.tests[t.Name]
 			o.Tests = append(o.Tests, result.Test{Name: t.Name, Hidden: t.Hidden, Category: t.Category,
 				Passed: oc.passed, Reason: oc.reason, Rerun: oc.reran, Elapsed: oc.elapsed})
 		}
-		outs[i] = o
 	}
 	return outs, nil
 }
 
-// rerun compiles k's test binary with the same overlay and runs each named
-// test on its own, folding the results into acc.
-func rerun(ctx context.Context, gopts gotest.Options, dir string, k *catalog.Kata, importPath string, ov *overlay.Overlay, names []string, acc *accounting) {
-	bin := filepath.Join(dir, k.Name+".test")
+// rerun runs each named test of k on its own, folding the results into
+// acc. bin is the test binary of the first run, or "" to compile one with
+// the same overlay and flags. t2j is a prebuilt test2json, or "" to use `go
+// tool test2json`.
+func rerun(ctx context.Context, gopts gotest.Options, dir string, k *catalog.Kata, importPath string, ov *overlay.Overlay, names []string, acc *accounting, bin, t2j string) {
 	copts := gopts
 	copts.Progress = nil
-	if err := gotest.Compile(ctx, copts, "./"+filepath.ToSlash(mustRel(gopts.Dir, k.Dir)), bin); err != nil {
-		for _, n := range names {
-			acc.tests[n].reason = "did not run: could not compile the test binary for a re-run: " + firstLine(err.Error())
+	copts.BinDir = ""
+	if bin == "" {
+		bin = filepath.Join(dir, k.Name+".test")
+		if err := gotest.Compile(ctx, copts, "./"+filepath.ToSlash(mustRel(gopts.Dir, k.Dir)), bin); err != nil {
+			for _, n := range names {
+				acc.tests[n].reason = "did not run: could not compile the test binary for a re-run: " + firstLine(err.Error())
+			}
+			return
 		}
-		return
-	}
-	t2j, err := gotest.BuildTest2JSON(ctx, dir)
-	if err != nil {
-		t2j = "" // fall back to `go tool test2json`
 	}
 	// Each test runs in a process of its own. Kata tests take milliseconds
 	// of CPU, and a test that hangs until its watchdog fires takes none, so
@@ -375,6 +426,25 @@ func importPaths(ctx context.Context, root string, pkgs []string) ([]string, err
 		return nil, fmt.Errorf("go list %s: got %d import paths", strings.Join(pkgs, " "), len(paths))
 	}
 	return paths, nil
+}
+
+// distinctBases reports whether the import paths end in distinct elements,
+// so that their test binaries can share a folder.
+func distinctBases(paths []string) bool {
+	seen := map[string]bool{}
+	for _, p := range paths {
+		b := path.Base(p)
+		if seen[b] {
+			return false
+		}
+		seen[b] = true
+	}
+	return true
+}
+
+func isFile(name string) bool {
+	fi, err := os.Stat(name)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 func mustRel(root, dir string) string {
