@@ -149,7 +149,11 @@ func RunBinary(ctx context.Context, opts BinaryOptions) (*Result, error) {
 }
 
 func buildFlags(opts Options) []string {
-	var args []string
+	// -ldflags=-w: no DWARF in the test binaries. Nobody debugs a grader's
+	// binary, and stack traces, panics and race reports come from the
+	// runtime's own tables, which stay. It cuts a -race link with grpc from
+	// about 2.2 s to 1.4 s, and verify links one per mutant.
+	args := []string{"-ldflags=-w"}
 	if opts.Race {
 		args = append(args, "-race")
 	}
