@@ -123,10 +123,7 @@ func TestDivideByZeroInvalidArgument(t *testing.T) {
 
 		resp, err := s.arith.Divide(context.Background(), req(1, 0))
 		assert.Nil(t, resp, "Divide(1, 0) response")
-		st, ok := status.FromError(err)
-		require.True(t, ok, "Divide(1, 0): %v is not a status error", err)
-		assert.Equal(t, codes.InvalidArgument, st.Code(), "Divide(1, 0) code (message %q)", st.Message())
-		assert.Contains(t, st.Message(), "divide by zero", "Divide(1, 0) message")
+		assertInvalidArgument(t, err, "divide by zero", "Divide(1, 0)")
 	})
 }
 
@@ -139,11 +136,18 @@ func TestAddOverflowInvalidArgument(t *testing.T) {
 
 		resp, err := s.arith.Add(context.Background(), req(math.MaxInt64, 1))
 		assert.Nil(t, resp, "Add(MaxInt64, 1) response")
-		st, ok := status.FromError(err)
-		require.True(t, ok, "Add(MaxInt64, 1): %v is not a status error", err)
-		assert.Equal(t, codes.InvalidArgument, st.Code(), "Add(MaxInt64, 1) code (message %q)", st.Message())
-		assert.Contains(t, st.Message(), "overflow", "Add(MaxInt64, 1) message")
+		assertInvalidArgument(t, err, "overflow", "Add(MaxInt64, 1)")
 	})
+}
+
+// assertInvalidArgument checks that err is a gRPC status error with
+// codes.InvalidArgument and a message containing want.
+func assertInvalidArgument(t *testing.T, err error, want, call string) {
+	t.Helper()
+	st, ok := status.FromError(err)
+	require.True(t, ok, "%s: %v is not a status error", call, err)
+	assert.Equal(t, codes.InvalidArgument, st.Code(), "%s code (message %q)", call, st.Message())
+	assert.Contains(t, st.Message(), want, "%s message", call)
 }
 
 // TestHealthServing checks the health service over the wire: the server as
@@ -197,19 +201,28 @@ func TestShutdownIdle(t *testing.T) {
 	})
 }
 
-// BenchmarkAddBufconn measures one unary Add over bufconn at a time, on one
-// ClientConn.
-func BenchmarkAddBufconn(b *testing.B) {
+// benchConn serves NewGRPCServer() over bufconn, outside any bubble, and
+// returns a client connection to it; both are closed when b ends.
+func benchConn(b *testing.B) *grpc.ClientConn {
+	b.Helper()
 	gs, hs := grpcarith.NewGRPCServer()
 	lis := bufconn.Listen(1 << 20)
 	go gs.Serve(lis)
-	defer grpcarith.Shutdown(context.Background(), gs, hs)
 	cc, err := grpc.NewClient("passthrough:///bufnet",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(b, err)
-	defer cc.Close()
-	c := arithv1.NewArithClient(cc)
+	b.Cleanup(func() {
+		cc.Close()
+		grpcarith.Shutdown(context.Background(), gs, hs)
+	})
+	return cc
+}
+
+// BenchmarkAddBufconn measures one unary Add over bufconn at a time, on one
+// ClientConn.
+func BenchmarkAddBufconn(b *testing.B) {
+	c := arithv1.NewArithClient(benchConn(b))
 	ctx := context.Background()
 	r := req(40, 2)
 	for b.Loop() {
@@ -224,16 +237,7 @@ func BenchmarkAddBufconn(b *testing.B) {
 // kata code runs per call, so this is the transport's own cost on this
 // machine, the yardstick for BenchmarkAddBufconn.
 func BenchmarkHealthCheckBufconn(b *testing.B) {
-	gs, hs := grpcarith.NewGRPCServer()
-	lis := bufconn.Listen(1 << 20)
-	go gs.Serve(lis)
-	defer grpcarith.Shutdown(context.Background(), gs, hs)
-	cc, err := grpc.NewClient("passthrough:///bufnet",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(b, err)
-	defer cc.Close()
-	c := healthpb.NewHealthClient(cc)
+	c := healthpb.NewHealthClient(benchConn(b))
 	ctx := context.Background()
 	r := &healthpb.HealthCheckRequest{Service: "arith.v1.Arith"}
 	for b.Loop() {
