@@ -114,6 +114,20 @@ func isStd(fn string) bool {
 	return !strings.Contains(first, ".")
 }
 
+// isTest reports whether fn belongs to an external test package
+// ("example.com/k_test.helper").
+func isTest(fn string) bool {
+	pkg := fn
+	if i := strings.LastIndexByte(pkg, '/'); i >= 0 {
+		if j := strings.IndexByte(pkg[i:], '.'); j >= 0 {
+			pkg = pkg[:i+j]
+		}
+	} else if j := strings.IndexByte(pkg, '.'); j >= 0 {
+		pkg = pkg[:j]
+	}
+	return strings.HasSuffix(pkg, "_test")
+}
+
 // short drops the import path before the package name:
 // "github.com/microkata/microkata/katas/rpcarith.(*Server).Serve" →
 // "rpcarith.(*Server).Serve".
@@ -142,6 +156,16 @@ func (g Goroutine) Summary() string {
 	}
 	var wait, caller string
 	switch {
+	case user >= 0 && isTest(g.Frames[user]):
+		// A test's own fake (an in-memory listener, say) is where it
+		// waits; the code under test that called it is the one to name.
+		wait = g.Frames[user]
+		for _, f := range g.Frames[user+1:] {
+			if !isStd(f) && !isTest(f) {
+				caller = f
+				break
+			}
+		}
 	case user > 0:
 		wait, caller = g.Frames[user-1], g.Frames[user]
 	case user == 0:
@@ -181,6 +205,45 @@ func hint(wait string) string {
 		return "a sleep that outlives the test?"
 	}
 	return ""
+}
+
+// ByBlame orders gs for a reader: goroutines running code that is neither
+// the standard library nor a test package (the code under test) first, then
+// those running only test code, and it drops those that run only
+// standard-library code (testing and synctest machinery) unless nothing else
+// is left. The order within each group is kept.
+func ByBlame(gs []Goroutine) []Goroutine {
+	var under, tests, std []Goroutine
+	for _, g := range gs {
+		switch g.blame() {
+		case 0:
+			under = append(under, g)
+		case 1:
+			tests = append(tests, g)
+		default:
+			std = append(std, g)
+		}
+	}
+	if len(under)+len(tests) == 0 {
+		return std
+	}
+	return append(under, tests...)
+}
+
+// blame is 0 when g runs code under test, 1 when it runs only test code
+// besides the standard library, 2 when it runs only the standard library.
+func (g Goroutine) blame() int {
+	b := 2
+	for _, f := range append(g.Frames, g.CreatedBy) {
+		switch {
+		case f == "" || isStd(f):
+		case isTest(f):
+			b = min(b, 1)
+		default:
+			return 0
+		}
+	}
+	return b
 }
 
 // Summarize describes the goroutines of gs, one clause per distinct summary

@@ -160,6 +160,49 @@ func TestFuncName(t *testing.T) {
 	}
 }
 
+// TestSummaryNamesCodeUnderTest: a goroutine waiting in a test's fake
+// listener is named by the code under test that called it.
+func TestSummaryNamesCodeUnderTest(t *testing.T) {
+	g := Goroutine{State: "select", Frames: []string{
+		"github.com/m/katas/rpcarith_test.(*pipeListener).Accept",
+		"net/rpc.(*Server).Accept",
+		"github.com/m/katas/rpcarith.Serve.func2",
+	}, CreatedBy: "github.com/m/katas/rpcarith.Serve"}
+	assert.Equal(t, "blocked in rpcarith_test.(*pipeListener).Accept [select] called from rpcarith.Serve.func2, started by rpcarith.Serve (a listener that is never closed?)", g.Summary())
+
+	onlyTest := Goroutine{State: "chan receive", Frames: []string{"example.com/k_test.TestX.func1"}}
+	assert.Equal(t, "blocked in k_test.TestX.func1 [chan receive]", onlyTest.Summary())
+}
+
+func TestByBlame(t *testing.T) {
+	machinery := Goroutine{ID: 1, Frames: []string{"testing/synctest.testingSynctestTest"}, CreatedBy: "testing/synctest.Test"}
+	testOnly := Goroutine{ID: 2, Frames: []string{"example.com/k_test.TestX.func1"}, CreatedBy: "testing/synctest.testingSynctestTest"}
+	under := Goroutine{ID: 3, Frames: []string{"net.(*pipe).Read", "example.com/k.Serve"}}
+	startedByUnder := Goroutine{ID: 4, Frames: []string{"net.(*pipe).Read"}, CreatedBy: "example.com/k.Serve"}
+	ids := func(gs []Goroutine) []int {
+		var out []int
+		for _, g := range gs {
+			out = append(out, g.ID)
+		}
+		return out
+	}
+	assert.Equal(t, []int{3, 4, 2}, ids(ByBlame([]Goroutine{machinery, testOnly, under, startedByUnder})))
+	assert.Equal(t, []int{1}, ids(ByBlame([]Goroutine{machinery})))
+	assert.Empty(t, ByBlame(nil))
+}
+
+func TestIsTest(t *testing.T) {
+	for fn, want := range map[string]bool{
+		"github.com/m/katas/rpcarith_test.(*pipeListener).Accept": true,
+		"github.com/m/katas/rpcarith.Serve.func2":                 false,
+		"k_test.TestX":                         true,
+		"net.(*conn).Read":                     false,
+		"github.com/m/katas/x.(*T).test_thing": false,
+	} {
+		assert.Equal(t, want, isTest(fn), fn)
+	}
+}
+
 func TestIsStd(t *testing.T) {
 	for fn, want := range map[string]bool{
 		"net.(*conn).Read":                       true,

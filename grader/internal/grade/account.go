@@ -216,6 +216,11 @@ func assertion(out string) string {
 					msg += " " + n
 				}
 			}
+			// require.NoError and friends print the error on the lines
+			// after; a goroutine dump (a goleak report) is summarised.
+			if strings.HasSuffix(msg, "Received unexpected error:") {
+				msg += " " + errorText(lines[i+1:])
+			}
 			// Its "Messages:" line, if any, comes before the next
 			// assertion's "Error Trace:".
 			for _, m := range lines[i+1 : min(len(lines), i+12)] {
@@ -280,20 +285,39 @@ func lineWith(out, s string) string {
 	return ""
 }
 
+// errorText reads the error testify printed on the continuation lines of
+// an "Error:" field: a summary if it is a goroutine dump, else its first
+// line.
+func errorText(lines []string) string {
+	var text []string
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "Test:") || strings.HasPrefix(t, "Messages:") || strings.HasPrefix(t, "Error Trace:") || strings.HasPrefix(t, "Error:") {
+			break
+		}
+		text = append(text, t)
+	}
+	joined := strings.Join(text, "\n")
+	if s := leakreport.Summarize(leakreport.Parse(joined), 3); s != "" {
+		return s
+	}
+	return firstLine(joined)
+}
+
 // leakSummary says where goroutines of a goleak report are blocked and who
 // started them (see leakreport), or falls back to the report's first line.
 func leakSummary(report string) string {
-	if s := leakreport.Summarize(leakreport.Parse(report), 3); s != "" {
+	if s := leakreport.Summarize(leakreport.ByBlame(leakreport.Parse(report)), 3); s != "" {
 		return s
 	}
 	return firstLine(strings.TrimPrefix(report, "found unexpected goroutines:"))
 }
 
-// bubbleLeak explains a synctest "blocked goroutines remain" panic: which
-// goroutines of the bubble were still blocked, and where. It returns "" for
-// any other output.
+// bubbleLeak explains a synctest deadlock panic ("blocked goroutines
+// remain", "all goroutines in bubble are blocked"): which goroutines of the
+// bubble were blocked, and where. It returns "" for any other output.
 func bubbleLeak(out string) string {
-	if !strings.Contains(out, "blocked goroutines remain") {
+	if !strings.Contains(out, "blocked goroutines remain") && !strings.Contains(out, "all goroutines in bubble are blocked") {
 		return ""
 	}
 	var blocked []leakreport.Goroutine
@@ -302,7 +326,7 @@ func bubbleLeak(out string) string {
 			blocked = append(blocked, g)
 		}
 	}
-	if s := leakreport.Summarize(blocked, 2); s != "" {
+	if s := leakreport.Summarize(leakreport.ByBlame(blocked), 2); s != "" {
 		return "; " + s
 	}
 	return ""

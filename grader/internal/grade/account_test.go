@@ -173,6 +173,11 @@ func TestAssertionMessages(t *testing.T) {
 		{"testify", "=== RUN   TestA\n    a_test.go:12: \n        \tError Trace:\t/x/a_test.go:12\n        \tError:      \tNot equal: \n        \t            \texpected: 5\n        \t            \tactual  : -1\n        \tTest:       \tTestA\n        \tMessages:   \tAdd(2, 3)\n", "Add(2, 3): Not equal: expected: 5 actual  : -1"},
 		{"testify without messages", "    a_test.go:9: \n        \tError Trace:\t/x/a_test.go:9\n        \tError:      \tShould be true\n        \tTest:       \tTestA\n", "Should be true"},
 		{"nothing", "=== RUN   TestA\n--- FAIL: TestA (0.00s)\n", ""},
+		{"require.NoError", "    a_test.go:7: \n        \tError Trace:\t/x/a_test.go:7\n        \tError:      \tReceived unexpected error:\n        \t            \topen /nope: no such file or directory\n        \t            \tsecond line\n        \tTest:       \tTestA\n        \tMessages:   \tload config\n",
+			"load config: Received unexpected error: open /nope: no such file or directory"},
+		// The output of a real run: a goleak report through require.NoError.
+		{"require.NoError of a goleak report", "    zz_hidden_test.go:613: \n        \tError Trace:\t/tmp/sc/katas/rpcarith/zz_hidden_test.go:613\n        \tError:      \tReceived unexpected error:\n        \t            \tfound unexpected goroutines:\n        \t            \t[Goroutine 10 in state chan receive, with github.com/microkata/microkata/katas/rpcarith.Serve.func1 on top of the stack:\n        \t            \tgithub.com/microkata/microkata/katas/rpcarith.Serve.func1()\n        \t            \t\t/tmp/sc/katas/rpcarith/rpcarith.go:121 +0x35\n        \t            \tcreated by github.com/microkata/microkata/katas/rpcarith.Serve in goroutine 9\n        \t            \t\t/tmp/sc/katas/rpcarith/rpcarith.go:120 +0xae\n        \t            \t]\n        \tTest:       \tTestHiddenServeAcceptError\n        \tMessages:   \tgoroutines Serve started are still running after it returned\n",
+			"goroutines Serve started are still running after it returned: Received unexpected error: 1 goroutine: blocked in rpcarith.Serve.func1 [chan receive], started by rpcarith.Serve"},
 		{"messages belong to their own assertion", "    a_test.go:438: \n        \tError Trace:\t/x/a_test.go:438\n        \tError:      \tExpected error with \"context deadline exceeded\" in chain but got nil.\n        \tTest:       \tTestA\n    a_test.go:439: \n        \tError Trace:\t/x/a_test.go:439\n        \tError:      \tNot equal: \n        \tMessages:   \tWait returned after\n", `Expected error with "context deadline exceeded" in chain but got nil.`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -211,4 +216,21 @@ func TestAccountCulpritPanicInSubtest(t *testing.T) {
 		ev("output", "TestB/sub", "panic: katatest: watchdog: TestB still running after 10s of real time: x\n"))
 	a := account(three, p, noResult(), nil, 1)
 	assert.Contains(t, a.tests["TestB"].reason, "katatest: watchdog: TestB still running")
+}
+
+// TestBubbleLeak: a synctest deadlock is explained by the bubble's blocked
+// goroutines, the code under test first; other panics get nothing.
+func TestBubbleLeak(t *testing.T) {
+	dump := "\n\ngoroutine 6 [running]:\ntesting.tRunner.func1()\n\t/go/testing.go:1 +0x1\n" +
+		"\ngoroutine 7 [chan receive (durable), synctest bubble 1]:\nexample.com/k_test.TestX.func1()\n\t/x_test.go:1 +0x1\ncreated by testing/synctest.testingSynctestTest in goroutine 6\n\t/go/synctest.go:2 +0x2\n" +
+		"\ngoroutine 8 [select (durable), synctest bubble 1]:\nexample.com/k_test.(*pipeListener).Accept(0x1)\n\t/x_test.go:3 +0x3\nexample.com/k.Serve(...)\n\t/k.go:4\ncreated by example.com/k_test.TestX.func1 in goroutine 7\n\t/x_test.go:5 +0x5\n"
+	want := "; 2 goroutines: blocked in k_test.(*pipeListener).Accept [select] called from k.Serve, started by k_test.TestX.func1 (a listener that is never closed?); " +
+		"blocked in k_test.TestX.func1 [chan receive], started by synctest.testingSynctestTest"
+	for _, panicLine := range []string{
+		"panic: deadlock: all goroutines in bubble are blocked",
+		"panic: deadlock: main bubble goroutine has exited but blocked goroutines remain",
+	} {
+		assert.Equal(t, want, bubbleLeak(panicLine+dump), panicLine)
+	}
+	assert.Empty(t, bubbleLeak("panic: boom"+dump))
 }
