@@ -54,8 +54,10 @@ proto: ## regenerate the committed Go code of every .proto (needs protoc 3.21.12
 	@for f in $(PROTOS); do $(call protoc-gen,$$f,.) || exit 1; done
 
 proto-check: ## fail if the committed generated code differs from what `make proto` makes
-	@$(call protoc-check)
-	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	@if [ -z "$$CI" ] && ! command -v $(PROTOC) >/dev/null 2>&1; then \
+		echo "proto-check: skipped, protoc is not installed (CI runs it; apt-get install -y protobuf-compiler)"; exit 0; fi; \
+	$(call protoc-check); \
+	tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
 	for f in $(PROTOS); do \
 		d=$$(dirname $$f); \
 		$(call protoc-gen,$$f,$$tmp) || exit 1; \
