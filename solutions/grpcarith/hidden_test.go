@@ -66,7 +66,7 @@ func (s *hServer) hStop() {
 
 func hReq(a, b int64) *arithv1.BinaryRequest { return &arithv1.BinaryRequest{A: a, B: b} }
 
-// hCode returns err's status code and message, failing t if err is not a
+// hStatus returns err's status code and message, failing t if err is not a
 // status error.
 func hStatus(t *testing.T, err error, what string) (codes.Code, string) {
 	t.Helper()
