@@ -493,6 +493,27 @@ func TestFixtures(t *testing.T) {
 		assert.Equal(t, 1, r.run.Total.Passing)
 	})
 
+	t.Run("benchmarks", func(t *testing.T) {
+		// Benchmarks run only for passing katas: leak gets none.
+		r := runGrader(t, bin, "--json", "--bench-rounds", "2", "--benchtime", "2ms", "passing", "leak")
+		require.Equal(t, 1, r.code, "stderr:\n%s", r.stderr)
+		assert.Nil(t, kataRow(t, r.run, "leak").Bench, "Bench of a failing kata")
+		b := kataRow(t, r.run, "passing").Bench
+		require.NotNil(t, b, "Bench of a passing kata with benchmarks; stderr:\n%s", r.stderr)
+		require.Empty(t, b.Error, "Bench error")
+		var names []string
+		for _, br := range b.Benchmarks {
+			names = append(names, br.Name)
+			assert.Positive(t, br.LearnerNsOp, "%s learner ns/op", br.Name)
+			assert.Positive(t, br.ReferenceNsOp, "%s reference ns/op", br.Name)
+			assert.Zero(t, br.LearnerAllocs, "%s learner allocs/op", br.Name)
+			assert.Zero(t, br.ReferenceAllocs, "%s reference allocs/op", br.Name)
+		}
+		assert.ElementsMatch(t, []string{"BenchmarkAdd", "BenchmarkCounter"}, names)
+		assert.Positive(t, b.NsRatio, "NsRatio")
+		assert.Equal(t, 1.0, b.AllocsRatio, "AllocsRatio of 0 vs 0 allocs")
+	})
+
 	t.Run("passing and leak", func(t *testing.T) {
 		// The only failure is a leaked goroutine: still exit status 1.
 		r := runGrader(t, bin, "--json", "--no-bench", "passing", "leak")

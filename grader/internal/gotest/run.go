@@ -84,8 +84,21 @@ func RunTests(ctx context.Context, opts Options, pkgs ...string) (*Result, error
 // and the build flags of opts. On a build failure it returns an error whose
 // text is the compiler's output.
 func Compile(ctx context.Context, opts Options, pkg, out string) error {
+	return compile(ctx, opts, out, pkg)
+}
+
+// CompileAll builds the test binaries of pkgs in one `go test -c` call,
+// which builds them in parallel, into outDir as <last element of the
+// package path>.test. The last elements must be distinct. On a build
+// failure of any package it returns the compiler's output; binaries of the
+// other packages may or may not have been written.
+func CompileAll(ctx context.Context, opts Options, outDir string, pkgs ...string) error {
+	return compile(ctx, opts, outDir+string(filepath.Separator), pkgs...)
+}
+
+func compile(ctx context.Context, opts Options, out string, pkgs ...string) error {
 	args := append([]string{"test", "-c", "-o", out}, buildFlags(opts)...)
-	cmd := exec.CommandContext(ctx, "go", append(args, pkg)...)
+	cmd := exec.CommandContext(ctx, "go", append(args, pkgs...)...)
 	cmd.Dir = opts.Dir
 	cmd.Env = append(os.Environ(), opts.Env...)
 	setProcessGroup(cmd)

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -20,30 +21,83 @@ import (
 	"github.com/microkata/microkata/grader/internal/result"
 )
 
-// benchmark measures k's visible benchmarks for the learner's code and for
-// the reference in the same run: both test binaries are built first, then
-// run in interleaved rounds (learner, reference, reference, learner, ...),
-// so that a machine that slows down or speeds up during the run affects
-// both sides alike. The fastest round of each side is compared (noise on a
-// shared machine only ever adds time, so the minimum is the steadiest
-// estimate of a microbenchmark's cost); allocations take the median.
-func benchmark(ctx context.Context, cfg Config, tmp string, k *catalog.Kata, code overlay.Code) *result.Bench {
+// benchBinaries builds, for each kata of ks, the test binary of the
+// learner's code (codes[i]) and of the reference, without -race: two `go
+// test -c` calls in all, one per side, each building its packages in
+// parallel. bins[i] is "" for a kata whose binaries could not be built, and
+// errs[i] says why.
+func benchBinaries(ctx context.Context, cfg Config, tmp string, ks []*catalog.Kata, codes []overlay.Code) (bins [][2]string, errs []string) {
+	bins, errs = make([][2]string, len(ks)), make([]string, len(ks))
+	fail := func(why string) ([][2]string, []string) {
+		for i := range errs {
+			bins[i], errs[i] = [2]string{}, why
+		}
+		return bins, errs
+	}
 	dir, err := os.MkdirTemp(tmp, "bench-")
 	if err != nil {
-		return &result.Bench{Error: err.Error()}
+		return fail(err.Error())
 	}
-	pkg := "./" + filepath.ToSlash(mustRel(cfg.Root, k.Dir))
-	bins := [2]string{filepath.Join(dir, "learner.test"), filepath.Join(dir, "reference.test")}
-	for i, c := range []overlay.Code{code, overlay.Reference(k)} {
-		ov, err := overlay.Write(dir, overlay.Spec{Kata: k, Code: c})
+	pkgs := make([]string, len(ks))
+	for i, k := range ks {
+		pkgs[i] = "./" + filepath.ToSlash(mustRel(cfg.Root, k.Dir))
+	}
+	for side, name := range []string{"learner", "reference"} {
+		specs := make([]overlay.Spec, len(ks))
+		for i, k := range ks {
+			c := overlay.Reference(k)
+			if side == 0 {
+				c = codes[i]
+			}
+			specs[i] = overlay.Spec{Kata: k, Code: c}
+		}
+		out := filepath.Join(dir, name)
+		if err := os.Mkdir(out, 0o755); err != nil {
+			return fail(err.Error())
+		}
+		ov, err := overlay.Write(out, specs...)
 		if err != nil {
-			return &result.Bench{Error: err.Error()}
+			return fail(err.Error())
 		}
 		opts := gotest.Options{Dir: cfg.Root, Overlay: ov.Path, Tags: Tags}
-		if err := gotest.Compile(ctx, opts, pkg, bins[i]); err != nil {
-			return &result.Bench{Error: "building benchmarks: " + firstLine(err.Error())}
+		together := distinctBases(pkgs)
+		if together {
+			err = gotest.CompileAll(ctx, opts, out, pkgs...)
+		}
+		for i := range ks {
+			if errs[i] != "" {
+				continue
+			}
+			bin := filepath.Join(out, path.Base(pkgs[i])+".test")
+			if !together || err != nil {
+				// Build it alone: the names clash, or some package did not
+				// build and the error should be about this kata's.
+				bin = filepath.Join(out, fmt.Sprintf("%d.test", i))
+				if e := gotest.Compile(ctx, opts, pkgs[i], bin); e != nil {
+					errs[i] = "building benchmarks: " + firstLine(e.Error())
+					continue
+				}
+			}
+			bins[i][side] = bin
 		}
 	}
+	for i := range bins {
+		if errs[i] != "" {
+			bins[i] = [2]string{}
+		}
+	}
+	return bins, errs
+}
+
+// benchmark measures k's visible benchmarks for the learner's code and for
+// the reference in the same run, from the binaries benchBinaries built:
+// they run in interleaved rounds (learner, reference, reference, learner,
+// ...), so that a machine that slows down or speeds up during the run
+// affects both sides alike. The fastest round of each side is compared
+// (noise on a shared machine only ever adds time, so the minimum is the
+// steadiest estimate of a microbenchmark's cost); allocations take the
+// median.
+func benchmark(ctx context.Context, cfg Config, k *catalog.Kata, bins [2]string) *result.Bench {
 	rounds := max(cfg.BenchRounds, 1)
 	benchtime := cfg.BenchTime
 	if benchtime <= 0 {

@@ -89,14 +89,34 @@ func Grade(ctx context.Context, cfg Config) (*result.Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	rows := make([]result.Kata, len(cfg.Katas))
+	var benched []int // indexes of the katas to benchmark
 	for i, k := range cfg.Katas {
-		row := outs[i].Row()
-		if cfg.Bench && row.Status == result.Passing && len(k.Benchmarks) > 0 && ctx.Err() == nil {
-			p.printf("benchmarking %s against the reference", k.Name)
-			row.Bench = benchmark(ctx, cfg, tmp, k, vs[i].Code)
+		rows[i] = outs[i].Row()
+		if cfg.Bench && rows[i].Status == result.Passing && len(k.Benchmarks) > 0 {
+			benched = append(benched, i)
 		}
-		run.Katas = append(run.Katas, row)
 	}
+	if len(benched) > 0 && ctx.Err() == nil {
+		ks, codes := make([]*catalog.Kata, len(benched)), make([]overlay.Code, len(benched))
+		for j, i := range benched {
+			ks[j], codes[j] = cfg.Katas[i], vs[i].Code
+		}
+		p.printf("building benchmarks of %d kata(s)", len(ks))
+		bins, errs := benchBinaries(ctx, cfg, tmp, ks, codes)
+		for j, i := range benched {
+			if ctx.Err() != nil {
+				break
+			}
+			if errs[j] != "" {
+				rows[i].Bench = &result.Bench{Error: errs[j]}
+				continue
+			}
+			p.printf("benchmarking %s against the reference", ks[j].Name)
+			rows[i].Bench = benchmark(ctx, cfg, ks[j], bins[j])
+		}
+	}
+	run.Katas = append(run.Katas, rows...)
 	if ctx.Err() != nil {
 		run.Notes = append(run.Notes, "the grader's deadline ran out: tests that did not finish count as failed")
 	}

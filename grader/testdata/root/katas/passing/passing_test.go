@@ -36,3 +36,19 @@ func TestCounter(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 2000, c.Value(), "Value after 2 goroutines x 1000 Inc")
 }
+
+// The benchmarks let the grader's benchmark phase be tested end to end.
+
+func BenchmarkAdd(b *testing.B) {
+	s := 0
+	for b.Loop() {
+		s = passing.Add(s, 1)
+	}
+}
+
+func BenchmarkCounter(b *testing.B) {
+	var c passing.Counter
+	for b.Loop() {
+		c.Inc()
+	}
+}
