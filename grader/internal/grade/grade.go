@@ -317,18 +317,19 @@ func RunVariants(ctx context.Context, opts RunOptions, tmp string, w io.Writer, 
 		outs[i] = o
 	}
 
-	// Re-run the katas' unreported tests, NumCPU katas at a time: each
-	// first links a test binary of its own (a link is mostly one thread),
-	// then runs its tests. Katas never share state, so their accountings
-	// are independent.
+	// Re-run the katas' unreported tests, NumCPU katas at a time, each from
+	// the first run's binary (or one linked anew when that run was cut).
+	// Katas never share state, so their accountings are independent.
 	var t2j string
+	t2jTried := false
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.NumCPU())
 	for i, names := range again {
 		if len(names) == 0 || ctx.Err() != nil {
 			continue
 		}
-		if t2j == "" {
+		if !t2jTried {
+			t2jTried = true
 			if t2j, err = gotest.BuildTest2JSON(ctx, dir); err != nil {
 				t2j = "" // fall back to `go tool test2json`
 			}
