@@ -19,10 +19,10 @@ PROTOS          = $(shell find katas -name '*.proto')
 # stubs fail by design (the grader and verify test those).
 PROJECT_PKGS = $(shell $(GO) list ./... | grep -v '/katas/')
 
-.PHONY: help grade verify grader test unit vet fmt-check bench proto proto-check
+.PHONY: help grade verify grader test unit vet fmt-check mod-check bench proto proto-check
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 grade: grader ## grade your katas and print the scorecard (KATA=name for one)
 	@bin/grader grade $(FLAGS) $(KATA)
@@ -33,7 +33,7 @@ verify: grader ## check every kata's verify contract: reference, stub, mutants, 
 grader: ## build the grader into bin/grader (go build caches it)
 	@$(GO) build -o bin/grader ./grader
 
-test: fmt-check proto-check vet unit verify ## the project's own checks (what CI runs)
+test: fmt-check mod-check proto-check vet unit verify ## the project's own checks (what CI runs)
 
 unit: ## the grader's and helpers' own tests, with -race
 	$(GO) test -race -count=1 $(PROJECT_PKGS)
@@ -45,6 +45,9 @@ vet: ## go vet, with and without the hidden-test tag
 fmt-check: ## fail if gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '/testdata/') 2>&1); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+mod-check: ## fail if go.mod or go.sum are not what `go mod tidy` makes
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 
 bench: ## benchmarks of your code in katas/ (KATA=name for one)
 	$(GO) test -run '^$$' -bench . -benchmem $(if $(KATA),$(addprefix ./katas/,$(KATA)),./katas/...)
