@@ -9,6 +9,7 @@ package katatest
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +23,13 @@ import (
 // test. A correct solution finishes every kata test in well under a second;
 // ten seconds leaves room for a loaded CI machine running -race.
 const DefaultHang = 10 * time.Second
+
+// GuardTimeout is the real time after which Guard gives up on a test. Every
+// kata test finishes in milliseconds with a correct solution (a few hundred
+// with -race on a loaded machine); a test still running after five seconds
+// is stuck, and the commonest reason, a Lock without its Unlock, should cost
+// the learner seconds, not the test binary's whole -timeout.
+const GuardTimeout = 5 * time.Second
 
 // Panicker is called by Watchdog when it fires. Tests of this package replace
 // it; kata tests leave it nil, which means panic.
@@ -42,10 +50,35 @@ func Watchdog(t testing.TB, d time.Duration, cause string) {
 	watchdog(t, d, cause, nil)
 }
 
+// Guard guards a test against hanging: call it first in any test that a
+// plausible wrong solution could deadlock (a lock that is never released, a
+// lock taken twice, a wait for a wake-up that never comes), in or around a
+// synctest bubble. If the test is still running after GuardTimeout of real
+// time, Guard panics with the test's name and what the goroutines of the
+// code under test are waiting for, e.g. "2 goroutines: blocked in
+// sync.(*Mutex).Lock [sync.Mutex.Lock] called from lru.(*Cache).Get (a Lock
+// without its Unlock on some path, or a lock taken twice?)". Like Watchdog,
+// the panic ends the test binary: nothing else can stop a goroutine stuck on
+// a mutex.
+func Guard(t testing.TB) {
+	t.Helper()
+	watchdog(t, GuardTimeout, "", nil)
+}
+
 func watchdog(t testing.TB, d time.Duration, cause string, p Panicker) {
 	name := t.Name()
 	timer := time.AfterFunc(d, func() {
-		msg := fmt.Sprintf("katatest: watchdog: %s still running after %v of real time: %s", name, d, cause)
+		why := cause
+		if stuck := Stuck(); stuck != "" {
+			if why != "" {
+				why += "; "
+			}
+			why += stuck
+		}
+		if why == "" {
+			why = "a deadlock or an endless loop?"
+		}
+		msg := fmt.Sprintf("katatest: watchdog: %s still running after %v of real time: %s", name, d, why)
 		if p != nil {
 			p(msg)
 			return
@@ -53,6 +86,36 @@ func watchdog(t testing.TB, d time.Duration, cause string, p Panicker) {
 		panic(msg)
 	})
 	t.Cleanup(func() { timer.Stop() })
+}
+
+// Stuck describes, in one line, what the goroutines running the code under
+// test are waiting for right now (see internal/leakreport), or returns "" if
+// none is waiting. The watchdog and Within add it to their messages, so a
+// hang names the lock or channel it is stuck on.
+func Stuck() string { return stuck("/internal/katatest.") }
+
+// stuck is Stuck with the helper packages whose frames do not count as code
+// under test.
+func stuck(helpers ...string) string {
+	buf := make([]byte, 64<<10)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) || len(buf) >= 16<<20 {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var under []leakreport.Goroutine
+	for _, g := range leakreport.Parse(string(buf)) {
+		if g.State == "running" || g.State == "runnable" || g.State == "syscall" {
+			continue
+		}
+		if leakreport.RunsCodeUnderTest(g, helpers...) {
+			under = append(under, g)
+		}
+	}
+	return leakreport.Summarize(under, 2)
 }
 
 // Within runs fn in a new goroutine and waits at most d of real time for it
@@ -78,7 +141,11 @@ func Within(t testing.TB, d time.Duration, cause string, fn func()) bool {
 	case <-done:
 		return true
 	case <-timer.C:
-		t.Errorf("katatest: did not finish within %v of real time: %s", d, cause)
+		why := cause
+		if stuck := Stuck(); stuck != "" {
+			why += "; " + stuck
+		}
+		t.Errorf("katatest: did not finish within %v of real time: %s", d, why)
 		return false
 	}
 }

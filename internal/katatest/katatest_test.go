@@ -2,6 +2,7 @@ package katatest
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -174,4 +175,47 @@ func TestNoLeaksQuietWithSynctest(t *testing.T) {
 	if len(r.errors) != 0 {
 		t.Fatalf("errors = %q, want none", r.errors)
 	}
+}
+
+// A forgotten Unlock is the commonest hang: the diagnosis names the mutex
+// wait and the function that asked for the lock.
+func TestStuckNamesMutexWait(t *testing.T) {
+	var mu sync.Mutex
+	mu.Lock()
+	defer mu.Unlock()
+	started := make(chan struct{})
+	go func() {
+		close(started)
+		lockTwice(&mu)
+	}()
+	<-started
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		// Frames of this package stand for the code under test here.
+		got := stuck("/no-helpers/")
+		if strings.Contains(got, "sync.(*Mutex).Lock") {
+			for _, want := range []string{"called from katatest.lockTwice", "a Lock without its Unlock"} {
+				if !strings.Contains(got, want) {
+					t.Errorf("stuck() = %q, want it to contain %q", got, want)
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stuck() never named the mutex wait; last: %q", got)
+		}
+		runtime.Gosched()
+	}
+}
+
+// lockTwice blocks on mu, which the test holds.
+func lockTwice(mu *sync.Mutex) {
+	mu.Lock()
+	mu.Unlock()
+}
+
+func TestGuardStoppedByCleanup(t *testing.T) {
+	r := &recorder{TB: t}
+	Guard(r)
+	r.runCleanups() // stops the timer: nothing fires after the test
 }

@@ -203,6 +203,9 @@ func hint(wait string) string {
 		return "a connection that is never closed?"
 	case strings.HasPrefix(wait, "time.Sleep"):
 		return "a sleep that outlives the test?"
+	case strings.HasPrefix(wait, "sync.(*Mutex).Lock"), strings.HasPrefix(wait, "sync.(*RWMutex).Lock"),
+		strings.HasPrefix(wait, "sync.(*RWMutex).RLock"):
+		return "a Lock without its Unlock on some path, or a lock taken twice?"
 	}
 	return ""
 }
@@ -228,6 +231,29 @@ func ByBlame(gs []Goroutine) []Goroutine {
 		return std
 	}
 	return append(under, tests...)
+}
+
+// RunsCodeUnderTest reports whether g runs a function that is neither the
+// standard library, nor a test package, nor a package whose path contains
+// one of the helpers fragments (for example "/internal/katatest.", whose
+// hammer starts the goroutines that call the code under test).
+func RunsCodeUnderTest(g Goroutine, helpers ...string) bool {
+	for _, f := range append(g.Frames, g.CreatedBy) {
+		if f == "" || isStd(f) || isTest(f) || containsAny(f, helpers) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // blame is 0 when g runs code under test, 1 when it runs only test code
