@@ -19,7 +19,7 @@ PROTOS          = $(shell find katas -name '*.proto')
 # stubs fail by design (the grader and verify test those).
 PROJECT_PKGS = $(shell $(GO) list ./... | grep -v '/katas/')
 
-.PHONY: help grade verify grader test unit vet fmt-check mod-check bench proto proto-check
+.PHONY: help grade verify grader test unit vet fmt-check mod-check pristine pristine-check bench proto proto-check
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,7 +33,7 @@ verify: grader ## check every kata's verify contract: reference, stub, mutants, 
 grader: ## build the grader into bin/grader (go build caches it)
 	@$(GO) build -o bin/grader ./grader
 
-test: fmt-check mod-check proto-check vet unit verify ## the project's own checks (what CI runs)
+test: fmt-check mod-check pristine-check proto-check vet unit verify ## the project's own checks (what CI runs)
 
 unit: ## the grader's and helpers' own tests, with -race
 	$(GO) test -race -count=1 $(PROJECT_PKGS)
@@ -45,6 +45,14 @@ vet: ## go vet, with and without the hidden-test tag
 fmt-check: ## fail if gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '/testdata/') 2>&1); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+pristine: grader ## record every kata file in katas/pristine.sum (after changing a kata; the grader fixtures' too)
+	@bin/grader pristine
+	@bin/grader pristine --root grader/testdata/root
+
+pristine-check: grader ## fail if katas/pristine.sum (or the fixtures') is stale
+	@bin/grader pristine --check
+	@bin/grader pristine --check --root grader/testdata/root
 
 mod-check: ## fail if go.mod or go.sum are not what `go mod tidy` makes
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }

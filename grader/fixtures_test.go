@@ -72,6 +72,10 @@ type fixtureWant struct {
 	rerun []string
 	// notes are substrings the kata's notes must hold, all of them.
 	notes []string
+	// score, when not zero, is the expected score.
+	score int
+	// imports are the expected import violations.
+	imports []string
 	// slow fixtures (hang, flood) are graded in a run of their own with a
 	// small --timeout and --output-cap, and skipped by -short.
 	slow bool
@@ -131,6 +135,11 @@ var fixtureScenarios = []struct {
 	{"bubbleleak", fixtureWant{status: result.Failing, visible: 2, hidden: 3, leak: true,
 		failed: map[string]string{"TestDiv": "blocked goroutines remain; 2 goroutines: 2× blocked in net.(*pipe).Read [select] called from bubbleleak.readRequest"},
 		rerun:  append([]string{"TestCounter"}, fixtureHidden...)}},
+	// Correct code with a forbidden import: every test runs and passes, the
+	// kata does not.
+	{"badimport", fixtureWant{status: result.Failing, visible: 3, hidden: 3, score: 99,
+		imports: []string{`badimport.go:10 imports "os/exec": no kata may run other programs; badimport may import: errors, sync`},
+		notes:   []string{`import not allowed: katas/badimport/badimport.go:10 imports "os/exec"`}}},
 }
 
 // Flags of the slow run.
@@ -288,6 +297,10 @@ func checkKata(t *testing.T, k result.Kata, w fixtureWant) {
 		assert.NotEmpty(t, k.BuildOutput, "BuildOutput of a failed build")
 	}
 	assert.Nil(t, k.Bench, "Bench with --no-bench")
+	assert.Equal(t, w.imports, k.Imports, "Imports")
+	if w.score != 0 {
+		assert.Equal(t, w.score, k.Score, "Score")
+	}
 	notes := strings.Join(k.Notes, "\n")
 	for _, n := range w.notes {
 		assert.Contains(t, notes, n, "Notes")
@@ -331,8 +344,8 @@ func checkKata(t *testing.T, k result.Kata, w fixtureWant) {
 	}
 
 	// Status and score agree with the counts.
-	all := visible+hidden == 6 && !k.Race && !k.Leak && !k.BuildFailed
-	assert.Equal(t, all, k.Status == result.Passing, "Status passing iff every test passed with no race, leak or build failure")
+	all := visible+hidden == 6 && !k.Race && !k.Leak && !k.BuildFailed && len(k.Imports) == 0
+	assert.Equal(t, all, k.Status == result.Passing, "Status passing iff every test passed with no race, leak, build failure or forbidden import")
 	assert.True(t, k.Score >= 0 && k.Score <= 100, "Score %d out of range", k.Score)
 	if k.Status == result.Passing {
 		assert.Equal(t, 100, k.Score, "Score of a passing kata")

@@ -10,6 +10,7 @@
 //	grade   run every kata's visible and hidden tests and print a scorecard (default)
 //	verify  check the verify contract of each kata (maintainers; make test runs it)
 //	catalog print the kata catalog as the README's Markdown table
+//	pristine record every kata file in katas/pristine.sum (maintainers)
 //	help    show help for a command
 //
 // Run `grader <command> -h` for a command's flags. Exit status: 0 when
@@ -32,6 +33,7 @@ import (
 
 	"github.com/microkata/microkata/grader/internal/catalog"
 	"github.com/microkata/microkata/grader/internal/grade"
+	"github.com/microkata/microkata/grader/internal/pristine"
 	"github.com/microkata/microkata/grader/internal/render"
 	"github.com/microkata/microkata/grader/internal/result"
 	"github.com/microkata/microkata/grader/internal/verify"
@@ -55,6 +57,7 @@ func commands() []command {
 		{"grade", "run the katas' visible and hidden tests and print a scorecard (default)", "grade [flags] [kata...]", runGrade},
 		{"verify", "check each kata's verify contract (maintainers)", "verify [flags] [kata...]", runVerify},
 		{"catalog", "print the kata catalog as a Markdown table (the README's)", "catalog [flags]", runCatalog},
+		{"pristine", "record the kata folders' files in katas/pristine.sum (maintainers)", "pristine [flags]", runPristine},
 	}
 }
 
@@ -245,8 +248,13 @@ also benchmarked against the reference solution in the same run.`, args, stdout,
 	if done {
 		return code
 	}
+	sum, err := pristine.Load(katas[0].Root)
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
 	run, err := grade.Grade(ctx, grade.Config{
-		Katas: katas, Root: katas[0].Root, Race: !cf.noRace && grade.CgoEnabled(),
+		Katas: katas, Root: katas[0].Root, Race: !cf.noRace && grade.CgoEnabled(), Pristine: sum,
 		Timeout: cf.timeout, Deadline: deadline, OutputCap: cf.outputCap,
 		Bench: !noBench, BenchTime: bench, BenchRounds: rounds, Progress: cf.progress(stderr),
 	})
@@ -341,4 +349,50 @@ func catalogTable(katas []*catalog.Kata) string {
 		fmt.Fprintf(&b, "| [`%s`](katas/%s/README.md) | %s | %s | %s | %d |\n", k.Name, k.Name, k.Title, k.Topic, k.Difficulty, k.Minutes)
 	}
 	return b.String()
+}
+
+func runPristine(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var (
+		cf    common
+		check bool
+	)
+	_, code, done := setup("pristine", `Records the git blob id of every file of every kata folder in
+katas/pristine.sum. The grader grades the visible tests recorded there,
+whatever a learner did to their copy. Run it on a clean checkout after
+changing a kata's files (make pristine); --check fails if the record is stale
+(make test runs it).`, args, stdout, stderr, &cf, false, func(fs *flag.FlagSet) {
+		fs.BoolVar(&check, "check", false, "do not write: exit 1 and list the differences if katas/pristine.sum is stale")
+	})
+	if done {
+		return code
+	}
+	cat, _, err := cf.load(nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
+	now, err := pristine.Compute(cat.Root, cat.Names())
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
+	if !check {
+		if err := now.Write(); err != nil {
+			fmt.Fprintf(stderr, "grader: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", pristine.SumFile)
+		return exitOK
+	}
+	recorded, err := pristine.Load(cat.Root)
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitFailed
+	}
+	if diff := pristine.Diff(recorded, now); len(diff) > 0 {
+		fmt.Fprintf(stderr, "grader: %s is stale: run `make pristine` and commit it:\n  %s\n", pristine.SumFile, strings.Join(diff, "\n  "))
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "%s is current\n", pristine.SumFile)
+	return exitOK
 }

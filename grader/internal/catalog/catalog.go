@@ -197,7 +197,7 @@ func loadKata(root string, e Entry) (*Kata, error) {
 		return nil, fmt.Errorf("catalog: kata %q: %w", e.Name, err)
 	}
 	for _, f := range visible {
-		tests, benches, pkg, err := parseTests(f, false)
+		tests, benches, pkg, err := ParseTests(f, nil, false)
 		if err != nil {
 			return nil, fmt.Errorf("catalog: kata %q: %w", e.Name, err)
 		}
@@ -209,7 +209,7 @@ func loadKata(root string, e Entry) (*Kata, error) {
 	}
 	hidden := filepath.Join(k.SolutionDir, HiddenFile)
 	if _, err := os.Stat(hidden); err == nil {
-		tests, _, _, err := parseTests(hidden, true)
+		tests, _, _, err := ParseTests(hidden, nil, true)
 		if err != nil {
 			return nil, fmt.Errorf("catalog: kata %q: %w", e.Name, err)
 		}
@@ -251,12 +251,16 @@ func goFiles(dir string, tests bool) ([]string, error) {
 	return out, nil
 }
 
-// parseTests returns the Test and Benchmark functions declared in one test
-// file, in source order, and its package name. Hidden tests must carry a
-// known category.
-func parseTests(path string, hidden bool) (tests []Test, benches []string, pkg string, err error) {
+// ParseTests returns the Test and Benchmark functions declared in the test
+// file src (read from path when src is nil), in source order, and its
+// package name. Hidden tests must carry a known category.
+func ParseTests(path string, src []byte, hidden bool) (tests []Test, benches []string, pkg string, err error) {
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, path, nil, parser.ParseComments|parser.SkipObjectResolution)
+	var in any
+	if src != nil {
+		in = src
+	}
+	f, err := parser.ParseFile(fset, path, in, parser.ParseComments|parser.SkipObjectResolution)
 	if err != nil {
 		return nil, nil, "", err
 	}

@@ -26,7 +26,7 @@ import (
 // test -c` calls in all, one per side, each building its packages in
 // parallel. bins[i] is "" for a kata whose binaries could not be built, and
 // errs[i] says why.
-func benchBinaries(ctx context.Context, cfg Config, tmp string, ks []*catalog.Kata, codes []overlay.Code) (bins [][2]string, errs []string) {
+func benchBinaries(ctx context.Context, cfg Config, tmp string, ks []*catalog.Kata, codes []overlay.Code, tests []map[string]string) (bins [][2]string, errs []string) {
 	bins, errs = make([][2]string, len(ks)), make([]string, len(ks))
 	fail := func(why string) ([][2]string, []string) {
 		for i := range errs {
@@ -49,7 +49,7 @@ func benchBinaries(ctx context.Context, cfg Config, tmp string, ks []*catalog.Ka
 			if side == 0 {
 				c = codes[i]
 			}
-			specs[i] = overlay.Spec{Kata: k, Code: c}
+			specs[i] = overlay.Spec{Kata: k, Code: c, TestFiles: tests[i]}
 		}
 		out := filepath.Join(dir, name)
 		if err := os.Mkdir(out, 0o755); err != nil {

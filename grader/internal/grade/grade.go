@@ -12,19 +12,23 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/microkata/microkata/grader/internal/catalog"
 	"github.com/microkata/microkata/grader/internal/gotest"
+	"github.com/microkata/microkata/grader/internal/imports"
 	"github.com/microkata/microkata/grader/internal/overlay"
+	"github.com/microkata/microkata/grader/internal/pristine"
 	"github.com/microkata/microkata/grader/internal/result"
 )
 
@@ -36,6 +40,12 @@ type Config struct {
 	Root string
 	// Code gives the code to grade for a kata; nil grades the learner's.
 	Code func(*catalog.Kata) overlay.Code
+	// Pristine, when set, is the record of the repository's kata files:
+	// the visible tests are then the pristine ones, whatever the learner
+	// did to their copy, and the learner's own extra test files run for
+	// information only. Nil grades the visible tests in the tree as they
+	// are (verify does, on the maintainer's tree).
+	Pristine *pristine.Sum
 	// Race runs the tests with the race detector.
 	Race bool
 	// Timeout bounds each test binary run; Deadline bounds the whole grade.
@@ -76,34 +86,58 @@ func Grade(ctx context.Context, cfg Config) (*result.Run, error) {
 		run.Notes = append(run.Notes, "race detector off: cgo is not available (CGO_ENABLED=0 or no C compiler); races are not detected")
 	}
 
+	rows := make([]result.Kata, len(cfg.Katas))
+	katas := slices.Clone(cfg.Katas) // with the pristine visible tests
 	vs := make([]Variant, len(cfg.Katas))
+	var runnable []int // indexes of the katas that can be run
 	for i, k := range cfg.Katas {
 		code := overlay.Learner()
 		if cfg.Code != nil {
 			code = cfg.Code(k)
 		}
 		vs[i] = Variant{Kata: k, Code: code, Hidden: true}
+		if cfg.Pristine != nil {
+			set, err := pristineVisible(ctx, cfg.Pristine, k, tmp)
+			if err != nil {
+				return nil, err
+			}
+			if set.unavailable != "" {
+				rows[i] = notGraded(k, set.unavailable)
+				continue
+			}
+			katas[i] = set.kata
+			vs[i] = Variant{Kata: set.kata, Code: code, Hidden: true, TestFiles: set.testFiles,
+				OwnFiles: set.ownFiles, OwnTests: set.ownTests, Notes: set.notes}
+		}
+		runnable = append(runnable, i)
 	}
 	p := &progress{w: cfg.Progress}
-	outs, err := RunVariants(ctx, cfg.runOptions(), tmp, cfg.Progress, 1, vs...)
-	if err != nil {
-		return nil, err
+	run1 := make([]Variant, len(runnable))
+	for j, i := range runnable {
+		run1[j] = vs[i]
 	}
-	rows := make([]result.Kata, len(cfg.Katas))
+	var outs []*Outcome
+	if len(run1) > 0 {
+		if outs, err = RunVariants(ctx, cfg.runOptions(), tmp, cfg.Progress, 1, run1...); err != nil {
+			return nil, err
+		}
+	}
 	var benched []int // indexes of the katas to benchmark
-	for i, k := range cfg.Katas {
-		rows[i] = outs[i].Row()
-		if cfg.Bench && rows[i].Status == result.Passing && len(k.Benchmarks) > 0 {
+	for j, i := range runnable {
+		rows[i] = outs[j].Row()
+		checkImports(&rows[i], cfg.Katas[i], vs[i].Code)
+		if cfg.Bench && rows[i].Status == result.Passing && len(katas[i].Benchmarks) > 0 {
 			benched = append(benched, i)
 		}
 	}
 	if len(benched) > 0 && ctx.Err() == nil {
 		ks, codes := make([]*catalog.Kata, len(benched)), make([]overlay.Code, len(benched))
+		tests := make([]map[string]string, len(benched))
 		for j, i := range benched {
-			ks[j], codes[j] = cfg.Katas[i], vs[i].Code
+			ks[j], codes[j], tests[j] = katas[i], vs[i].Code, vs[i].benchTestFiles()
 		}
 		p.printf("building benchmarks of %d kata(s)", len(ks))
-		bins, errs := benchBinaries(ctx, cfg, tmp, ks, codes)
+		bins, errs := benchBinaries(ctx, cfg, tmp, ks, codes, tests)
 		for j, i := range benched {
 			if ctx.Err() != nil {
 				break
@@ -145,6 +179,29 @@ type Variant struct {
 	Kata   *catalog.Kata
 	Code   overlay.Code
 	Hidden bool
+	// TestFiles replaces test files of the kata folder (see
+	// overlay.Spec.TestFiles).
+	TestFiles map[string]string
+	// OwnFiles and OwnTests are the learner's own extra test files and
+	// their tests: they run, and their outcome is a note, never a score.
+	OwnFiles []string
+	OwnTests []string
+	// Notes are added to the outcome's notes.
+	Notes []string
+}
+
+// benchTestFiles is v's TestFiles with the learner's own test files
+// deleted: only the visible benchmarks are compared, and the reference
+// side must build whatever the learner's tests call.
+func (v Variant) benchTestFiles() map[string]string {
+	m := maps.Clone(v.TestFiles)
+	if m == nil {
+		m = map[string]string{}
+	}
+	for _, f := range v.OwnFiles {
+		m[path.Base(f)] = ""
+	}
+	return m
 }
 
 // Outcome is what running a variant gave.
@@ -241,7 +298,7 @@ func RunVariants(ctx context.Context, opts RunOptions, tmp string, w io.Writer, 
 	specs := make([]overlay.Spec, len(vs))
 	pkgs := make([]string, len(vs))
 	for i, v := range vs {
-		specs[i] = overlay.Spec{Kata: v.Kata, Code: v.Code, Hidden: v.Hidden, Main: true}
+		specs[i] = overlay.Spec{Kata: v.Kata, Code: v.Code, Hidden: v.Hidden, Main: true, TestFiles: v.TestFiles}
 		pkgs[i] = "./" + filepath.ToSlash(mustRel(opts.Root, v.Kata.Dir))
 	}
 	ov, err := overlay.Write(dir, specs...)
@@ -295,7 +352,10 @@ func RunVariants(ctx context.Context, opts RunOptions, tmp string, w io.Writer, 
 		testsOf[i] = tests
 		pkg := res.Packages[paths[i]]
 		acc := account(tests, pkg, res, overlay.ReadMarker(markers, k.Name, ov.Tokens[k.Name]), count)
-		o := &Outcome{Kata: k, acc: acc, notes: acc.notes}
+		o := &Outcome{Kata: k, acc: acc, notes: append(slices.Clone(v.Notes), acc.notes...)}
+		if n := ownNote(v, pkg); n != "" {
+			o.notes = append(o.notes, n)
+		}
 		if pkg != nil && pkg.OverCap {
 			o.notes = append(o.notes, fmt.Sprintf("output passed the cap of %d bytes; the run was cut", opts.OutputCap))
 		}
@@ -543,5 +603,72 @@ func (p *progress) event(paths []string) func(*gotest.Event) {
 		case "pass", "fail":
 			p.printf("%s finished (%s)", name, e.Action)
 		}
+	}
+}
+
+// ownNote reports the outcome of the learner's own tests, if any ran.
+func ownNote(v Variant, pkg *gotest.Package) string {
+	if len(v.OwnTests) == 0 || pkg == nil || pkg.BuildFailed {
+		return ""
+	}
+	passed := 0
+	var failed []string
+	for _, n := range v.OwnTests {
+		r := pkg.TopLevel(n)
+		switch {
+		case r == nil:
+		case r.Fails > 0:
+			failed = append(failed, n)
+		case r.Passes > 0:
+			passed++
+		}
+	}
+	s := fmt.Sprintf("your own tests (%s), for your information and not counted: %d of %d passed",
+		strings.Join(v.OwnFiles, ", "), passed, len(v.OwnTests))
+	if len(failed) > 0 {
+		s += "; failed: " + strings.Join(failed, ", ")
+	}
+	return s
+}
+
+// notGraded is the row of a kata that could not be run at all.
+func notGraded(k *catalog.Kata, why string) result.Kata {
+	row := result.Kata{Name: k.Name, Title: k.Title, Status: result.Failing, Notes: []string{why}}
+	for _, t := range k.Hidden {
+		row.Tests = append(row.Tests, result.Test{Name: t.Name, Hidden: true, Category: t.Category,
+			Reason: "did not run: the visible tests could not be put in place"})
+		row.HiddenTotal++
+	}
+	return row
+}
+
+// checkImports checks the code graded for k against the kata's import
+// allow-list. A violation keeps the row from passing (the tests still ran,
+// for the learner to see) and each one becomes a note naming the file, the
+// import and the allowed list.
+func checkImports(row *result.Kata, k *catalog.Kata, code overlay.Code) {
+	files := code.Files
+	if files == nil {
+		files = k.LearnerFiles
+	} else if code.Replace != "" {
+		files = slices.Clone(files)
+		for i, f := range files {
+			if filepath.Base(f) == k.Package+".go" {
+				files[i] = code.Replace
+			}
+		}
+	}
+	vs, err := imports.Check(k.Name, k.Imports, files...)
+	if err != nil {
+		// A file that does not parse does not compile either: the tests
+		// already failed with the compiler's message.
+		return
+	}
+	for _, v := range vs {
+		row.Imports = append(row.Imports, v.String())
+		row.Notes = append(row.Notes, "import not allowed: katas/"+k.Name+"/"+v.String())
+	}
+	if len(vs) > 0 && row.Status == result.Passing {
+		row.Status, row.Score = result.Failing, 99
 	}
 }

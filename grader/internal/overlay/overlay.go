@@ -55,6 +55,11 @@ type Spec struct {
 	Code   Code
 	Hidden bool // add the hidden tests
 	Main   bool // add the grader-owned TestMain
+	// TestFiles replaces test files of the kata folder: a file name maps
+	// to the file that takes its place, or to "" to delete it. The grader
+	// uses it to put the repository's pristine visible tests in place of a
+	// learner's edited or deleted ones.
+	TestFiles map[string]string
 }
 
 // Overlay is a set of overlaid katas with its JSON file and marker tokens.
@@ -91,6 +96,12 @@ func Write(dir string, specs ...Spec) (*Overlay, error) {
 			if s.Code.Replace != "" && !hasBase(s.Code.Files, k.Package+".go") {
 				return nil, fmt.Errorf("overlay: kata %s: the reference has no %s.go for %s to replace", k.Name, k.Package, filepath.Base(s.Code.Replace))
 			}
+		}
+		for name, src := range s.TestFiles {
+			if filepath.Base(name) != name || !strings.HasSuffix(name, "_test.go") {
+				return nil, fmt.Errorf("overlay: kata %s: %q is not a test file name", k.Name, name)
+			}
+			repl[filepath.Join(k.Dir, name)] = src
 		}
 		if s.Hidden && len(k.Hidden) > 0 {
 			repl[filepath.Join(k.Dir, HiddenName)] = filepath.Join(k.SolutionDir, catalog.HiddenFile)

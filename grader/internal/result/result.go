@@ -85,6 +85,9 @@ type Kata struct {
 	// BuildOutput then holds the compiler's first lines.
 	BuildFailed bool     `json:"buildFailed,omitempty"`
 	BuildOutput []string `json:"buildOutput,omitempty"`
+	// Imports lists the imports the graded code may not use (file:line,
+	// import, rule); a kata with any is never passing.
+	Imports []string `json:"imports,omitempty"`
 	// Score is 0..100: the share of visible and hidden tests that passed.
 	Score int `json:"score"`
 	// Bench compares the learner's benchmarks with the reference's, measured

@@ -1,0 +1,116 @@
+// Package imports checks the Go files of a kata against what the kata may
+// use: the allow-list of its entry in katas/catalog.json, and a short list
+// of things no kata may use whatever its list says (unsafe, os/exec,
+// syscall, cgo and //go:linkname), because they reach past the Go memory
+// model, into other processes, or into the runtime's private functions.
+//
+// The same check runs on a learner's own grade, where a violation keeps the
+// kata from passing but the tests still run, and on a take-home submission,
+// which is refused before anything is built.
+package imports
+
+import (
+	"errors"
+	"fmt"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Forbidden are the imports no kata may use, whatever its allow-list says.
+var Forbidden = []string{"C", "os/exec", "syscall", "unsafe"}
+
+// ErrViolation is matched by the error that Check returns when a file breaks
+// the rules.
+var ErrViolation = errors.New("import not allowed")
+
+// Violation is one thing a file may not do.
+type Violation struct {
+	// File is the file's path as given to Check.
+	File string
+	// Line is the line of the import or directive.
+	Line int
+	// Import is the import path, or "//go:linkname" for that directive.
+	Import string
+	// Why says what rule it breaks.
+	Why string
+}
+
+// String describes v for a learner: the file, the line, the import and the
+// rule, e.g. `roundrobin.go:5 imports "os/exec": no kata may run other
+// programs; roundrobin may import: sync, sync/atomic`.
+func (v Violation) String() string {
+	return fmt.Sprintf("%s:%d imports %q: %s", filepath.Base(v.File), v.Line, v.Import, v.Why)
+}
+
+// Check parses the import declarations and comments of files and returns
+// every violation of the allow-list allowed and of the Forbidden list, in
+// file and line order. kata names the kata in the messages. The error is
+// non-nil only when a file cannot be read or parsed.
+func Check(kata string, allowed []string, files ...string) ([]Violation, error) {
+	var out []Violation
+	list := "nothing"
+	if len(allowed) > 0 {
+		list = strings.Join(allowed, ", ")
+	}
+	for _, name := range files {
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly|parser.ParseComments)
+		if err != nil {
+			return nil, fmt.Errorf("imports: %w", err)
+		}
+		for _, spec := range f.Imports {
+			path, err := strconv.Unquote(spec.Path.Value)
+			if err != nil {
+				return nil, fmt.Errorf("imports: %s: bad import %s", name, spec.Path.Value)
+			}
+			line := fset.Position(spec.Pos()).Line
+			switch {
+			case slices.Contains(Forbidden, path):
+				out = append(out, Violation{File: name, Line: line, Import: path,
+					Why: fmt.Sprintf("%s; %s may import: %s", forbiddenWhy(path), kata, list)})
+			case !slices.Contains(allowed, path):
+				out = append(out, Violation{File: name, Line: line, Import: path,
+					Why: fmt.Sprintf("not on %s's list; it may import: %s", kata, list)})
+			}
+		}
+		for _, cg := range f.Comments {
+			for _, c := range cg.List {
+				if strings.HasPrefix(c.Text, "//go:linkname") {
+					out = append(out, Violation{File: name, Line: fset.Position(c.Pos()).Line, Import: "//go:linkname",
+						Why: "no kata may reach the runtime's or another package's private functions"})
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func forbiddenWhy(path string) string {
+	switch path {
+	case "C":
+		return "no kata may use cgo"
+	case "os/exec":
+		return "no kata may run other programs"
+	case "syscall":
+		return "no kata may make system calls directly"
+	default:
+		return "no kata may step outside Go's type and memory safety"
+	}
+}
+
+// Err turns violations into one error matching ErrViolation, or nil when
+// there are none.
+func Err(vs []Violation) error {
+	if len(vs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(vs))
+	for i, v := range vs {
+		msgs[i] = v.String()
+	}
+	return fmt.Errorf("%w: %s", ErrViolation, strings.Join(msgs, "; "))
+}

@@ -1,0 +1,81 @@
+package imports
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func write(t *testing.T, name, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCheck(t *testing.T) {
+	allowed := []string{"errors", "sync", "sync/atomic"}
+	tests := []struct {
+		name, src string
+		want      []string // Violation.String() substrings, in order
+	}{
+		{"allowed only", "package rr\n\nimport (\n\t\"errors\"\n\t\"sync\"\n)\n", nil},
+		{"no imports", "package rr\n", nil},
+		{"os/exec", "package rr\n\nimport (\n\t\"sync\"\n\t\"os/exec\"\n)\n",
+			[]string{`rr.go:5 imports "os/exec": no kata may run other programs; roundrobin may import: errors, sync, sync/atomic`}},
+		{"not on the list", "package rr\n\nimport \"fmt\"\n",
+			[]string{`rr.go:3 imports "fmt": not on roundrobin's list; it may import: errors, sync, sync/atomic`}},
+		{"renamed and blank imports count", "package rr\n\nimport (\n\tx \"net/http\"\n\t_ \"unsafe\"\n)\n\nvar _ = x.Get\n",
+			[]string{`rr.go:4 imports "net/http": not on roundrobin's list`, `rr.go:5 imports "unsafe": no kata may step outside`}},
+		{"cgo", "package rr\n\n// int f() { return 1; }\nimport \"C\"\n",
+			[]string{`rr.go:4 imports "C": no kata may use cgo`}},
+		{"syscall", "package rr\n\nimport \"syscall\"\n\nvar _ = syscall.Getpid\n",
+			[]string{`rr.go:3 imports "syscall"`}},
+		{"linkname", "package rr\n\nimport _ \"unsafe\"\n\n//go:linkname nanotime runtime.nanotime\nfunc nanotime() int64\n",
+			[]string{`rr.go:3 imports "unsafe"`, `rr.go:5 imports "//go:linkname": no kata may reach`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := write(t, "rr.go", tc.src)
+			vs, err := Check("roundrobin", allowed, f)
+			if err != nil {
+				t.Fatalf("Check: %v", err)
+			}
+			if len(vs) != len(tc.want) {
+				t.Fatalf("Check gave %d violations %v, want %d %q", len(vs), vs, len(tc.want), tc.want)
+			}
+			for i, v := range vs {
+				if !strings.Contains(v.String(), tc.want[i]) {
+					t.Errorf("violation %d = %q, want it to contain %q", i, v, tc.want[i])
+				}
+			}
+			err = Err(vs)
+			if got := errors.Is(err, ErrViolation); got != (len(tc.want) > 0) {
+				t.Errorf("errors.Is(Err(...), ErrViolation) = %v with %d violations", got, len(vs))
+			}
+		})
+	}
+}
+
+// A forbidden import is refused even when the allow-list names it.
+func TestForbiddenWinsOverAllowList(t *testing.T) {
+	f := write(t, "k.go", "package k\n\nimport \"os/exec\"\n\nvar _ = exec.Command\n")
+	vs, err := Check("k", []string{"os/exec"}, f)
+	if err != nil || len(vs) != 1 || vs[0].Import != "os/exec" {
+		t.Fatalf("Check = %v, %v; want one os/exec violation", vs, err)
+	}
+}
+
+func TestCheckBadFile(t *testing.T) {
+	f := write(t, "k.go", "this is not Go")
+	if _, err := Check("k", nil, f); err == nil {
+		t.Fatal("Check of an unparsable file returned no error")
+	}
+	if _, err := Check("k", nil, filepath.Join(t.TempDir(), "missing.go")); err == nil {
+		t.Fatal("Check of a missing file returned no error")
+	}
+}
