@@ -39,6 +39,9 @@ func TestVerifyReportsEveryBrokenPromise(t *testing.T) {
 		`differs: reference func Double(int) int; stub func Double(int64) int64`,
 		`missing from the stub: func Half(int) int`,
 		`FAIL  hidden tests catch 0 mutant(s) that the visible tests miss`,
+		`ok    stub, reference, alternates and mutants import only what adder allows (7 files)`,
+		`FAIL  the stub, the reference, alternates and mutants must use only the kata's allowed imports (katas/catalog.json)`,
+		`solutions/drift/drift.go: drift.go:5 imports "strconv": not on drift's list; it may import: nothing`,
 	} {
 		assert.Contains(t, report, want)
 	}
@@ -52,7 +55,7 @@ func TestVerifyReportsEveryBrokenPromise(t *testing.T) {
 		assert.Regexp(t, regexp.MustCompile(`(?m)^  `+name+`\s+\d\s+`+re+`$`), report, name)
 	}
 	lines := strings.Split(strings.TrimSpace(report), "\n")
-	assert.Equal(t, "8 passed, 5 failed", lines[len(lines)-1])
+	assert.Equal(t, "9 passed, 6 failed", lines[len(lines)-1])
 }
 
 func TestVerifyUnknownKata(t *testing.T) {

@@ -7,7 +7,9 @@
 //  3. every mutant in solutions/<kata>/testdata/mutants is caught by at
 //     least one test, and the hidden tests catch at least one mutant that
 //     the visible tests miss;
-//  4. the stub's exported API is the reference's.
+//  4. the stub's exported API is the reference's;
+//  5. the stub, the reference, the alternates and the mutants import only
+//     what the kata's allow-list permits.
 package verify
 
 import (
@@ -15,6 +17,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -23,6 +27,7 @@ import (
 	"github.com/microkata/microkata/grader/internal/apicheck"
 	"github.com/microkata/microkata/grader/internal/catalog"
 	"github.com/microkata/microkata/grader/internal/grade"
+	"github.com/microkata/microkata/grader/internal/imports"
 	"github.com/microkata/microkata/grader/internal/overlay"
 )
 
@@ -172,7 +177,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				kr.Checks = append(kr.Checks, stubCheck(j))
 			}
 		}
-		kr.Checks = append(kr.Checks, apiCheck(k))
+		kr.Checks = append(kr.Checks, apiCheck(k), importCheck(k))
 		kr.Mutants = mutantResults(k, mine)
 		kr.Checks = append(kr.Checks, mutantChecks(k, kr.Mutants)...)
 		rep.Katas = append(rep.Katas, kr)
@@ -236,6 +241,36 @@ func apiCheck(k *catalog.Kata) Check {
 		return Check{What: "the stub's exported API must equal the reference's", Detail: d}
 	}
 	return Check{OK: true, What: fmt.Sprintf("the stub's exported API equals the reference's (%d declarations)", len(want))}
+}
+
+// importCheck checks that the stub, the reference, the alternates and the
+// mutants use only the kata's allowed imports: a reference that needs more
+// than the learner may use is a broken kata, and a mutant must be caught by
+// the tests, not by the import check.
+func importCheck(k *catalog.Kata) Check {
+	files := append(slices.Clone(k.LearnerFiles), k.SolutionFiles...)
+	for _, v := range append(slices.Clone(k.Alternates), k.Mutants...) {
+		files = append(files, v.Path)
+	}
+	vs, err := imports.Check(k.Name, k.Imports, files...)
+	if err != nil {
+		return Check{What: "import check: " + err.Error()}
+	}
+	if len(vs) > 0 {
+		c := Check{What: "the stub, the reference, alternates and mutants must use only the kata's allowed imports (katas/catalog.json)"}
+		for _, v := range vs {
+			c.Detail = append(c.Detail, mustRel(k.Root, v.File)+": "+v.String())
+		}
+		return c
+	}
+	return Check{OK: true, What: fmt.Sprintf("stub, reference, alternates and mutants import only what %s allows (%d files)", k.Name, len(files))}
+}
+
+func mustRel(root, p string) string {
+	if r, err := filepath.Rel(root, p); err == nil {
+		return r
+	}
+	return p
 }
 
 func mutantResults(k *catalog.Kata, jobs []*job) []MutantResult {
