@@ -4,6 +4,7 @@ go 1.25.0
 
 require (
 	go.uber.org/goleak v1.3.0
+	golang.org/x/term v0.45.0
 	google.golang.org/grpc v1.84.0
 	google.golang.org/protobuf v1.36.12
 )

@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/microkata/microkata/grader/internal/racereport"
 	"github.com/microkata/microkata/grader/internal/result"
 )
 
@@ -139,7 +140,7 @@ var fixtureScenarios = []struct {
 	// kata does not.
 	{"badimport", fixtureWant{status: result.Failing, visible: 3, hidden: 3, score: 99,
 		imports: []string{`badimport.go:10 imports "os/exec": no kata may run other programs; badimport may import: errors, sync`},
-		notes:   []string{`import not allowed: katas/badimport/badimport.go:10 imports "os/exec"`}}},
+		notes:   []string{`not allowed: katas/badimport/badimport.go:10 imports "os/exec"`}}},
 }
 
 // Flags of the slow run.
@@ -551,6 +552,20 @@ func TestFixtures(t *testing.T) {
 		}
 		checkTotal(t, r.run)
 		assert.True(t, r.run.Race, "the run used the race detector")
+
+		// The race detector's report is kept whole, and its summary names
+		// the learner's code with file and line.
+		for _, tr := range kataRow(t, r.run, "race").Tests {
+			if tr.Name != "TestCounter" {
+				assert.Empty(t, tr.RaceReport, "%s has no race", tr.Name)
+				continue
+			}
+			require.Contains(t, tr.RaceReport, "WARNING: DATA RACE")
+			assert.Contains(t, tr.RaceReport, "race_test.TestCounter", "the report is whole, test frames included")
+			reports := racereport.Extract(tr.RaceReport)
+			require.NotEmpty(t, reports)
+			assert.Regexp(t, `(?m)^  race\.\(\*Counter\)\.(Inc|Value)  katas/race/race\.go:\d+$`, strings.Join(racereport.Summary(reports[0], nil), "\n"))
+		}
 	})
 
 	t.Run("hang and flood", func(t *testing.T) {

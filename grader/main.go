@@ -31,6 +31,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/microkata/microkata/grader/internal/catalog"
 	"github.com/microkata/microkata/grader/internal/grade"
 	"github.com/microkata/microkata/grader/internal/pristine"
@@ -229,6 +231,7 @@ func runGrade(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var (
 		cf       common
 		jsonOut  bool
+		verbose  bool
 		noBench  bool
 		color    string
 		deadline time.Duration
@@ -240,6 +243,8 @@ your code in katas/, with -race, and prints a scorecard. Passing katas are
 also benchmarked against the reference solution in the same run.`, args, stdout, stderr, &cf, true, func(fs *flag.FlagSet) {
 		fs.BoolVar(&jsonOut, "json", false, fmt.Sprintf("print the result as JSON (result model version %d) instead of the scorecard", result.Version))
 		fs.BoolVar(&noBench, "no-bench", false, "skip the benchmarks")
+		fs.BoolVar(&verbose, "v", false, "list every failing test with its message, and whole race reports (also --verbose)")
+		fs.BoolVar(&verbose, "verbose", false, "same as -v")
 		fs.StringVar(&color, "color", "auto", "colour the scorecard: auto (a terminal without NO_COLOR), always, never")
 		fs.DurationVar(&deadline, "deadline", 10*time.Minute, "time limit for the whole grade; past it everything is killed")
 		fs.DurationVar(&bench, "benchtime", 50*time.Millisecond, "-benchtime of each benchmark run")
@@ -269,12 +274,16 @@ also benchmarked against the reference solution in the same run.`, args, stdout,
 		err = render.JSON(stdout, run)
 	} else {
 		useColor := color == "always"
-		if color == "auto" {
-			if f, ok := stdout.(*os.File); ok {
+		width := 0 // whole lines, unless on a terminal
+		if f, ok := stdout.(*os.File); ok {
+			if color == "auto" {
 				useColor = render.UseColor(f)
 			}
+			if w, _, err := term.GetSize(int(f.Fd())); err == nil && term.IsTerminal(int(f.Fd())) {
+				width = w
+			}
 		}
-		err = render.Text(stdout, run, render.Options{Color: useColor})
+		err = render.Text(stdout, run, render.Options{Color: useColor, Verbose: verbose, Width: width})
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "grader: %v\n", err)

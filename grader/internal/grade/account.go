@@ -7,6 +7,7 @@ import (
 	"github.com/microkata/microkata/grader/internal/catalog"
 	"github.com/microkata/microkata/grader/internal/gotest"
 	"github.com/microkata/microkata/grader/internal/overlay"
+	"github.com/microkata/microkata/grader/internal/racereport"
 	"github.com/microkata/microkata/internal/leakreport"
 )
 
@@ -17,6 +18,7 @@ type outcome struct {
 	needRerun bool // it never reported, or its pass came from a binary that did not complete
 	reran     bool // the outcome comes from a run of its own
 	elapsed   float64
+	race      string // the race detector's reports during the test
 }
 
 // accounting is one kata's share of one run.
@@ -102,6 +104,7 @@ func account(tests []catalog.Test, pkg *gotest.Package, res *gotest.Result, mark
 			o.reason = "did not run: " + died
 		case r.Fails > 0:
 			o.reason = failureMessage(r, pkg)
+			o.race = raceReports(r, pkg)
 		case r.Runs > r.Terminals() && res.Killed != "" && !pkg.OverCap:
 			// The grader cut the run for another package's sake (its
 			// output cap) or for the deadline: not this test's fault.
@@ -199,6 +202,16 @@ func failureMessage(r *gotest.Test, pkg *gotest.Package) string {
 	return msg
 }
 
+// raceReports returns the race detector's reports printed during test r
+// (or its subtests), whole, separated by blank lines.
+func raceReports(r *gotest.Test, pkg *gotest.Package) string {
+	out := r.Output.String()
+	for _, s := range pkg.Subtests(r.Name) {
+		out += s.Output.String()
+	}
+	return strings.Join(racereport.Extract(out), "\n\n")
+}
+
 // assertion extracts the first assertion message from test output.
 func assertion(out string) string {
 	lines := strings.Split(out, "\n")
@@ -221,9 +234,20 @@ func assertion(out string) string {
 			if strings.HasSuffix(msg, "Received unexpected error:") {
 				msg += " " + errorText(lines[i+1:])
 			}
+			// assert.NotPanics names the function by its address; the
+			// panic value, on a later line, is what a learner needs.
+			if strings.Contains(msg, "should not panic") {
+				for _, n := range lines[i+1 : min(len(lines), i+8)] {
+					if v, ok := strings.CutPrefix(strings.TrimSpace(n), "Panic value:"); ok {
+						msg = "panicked: " + strings.TrimSpace(v)
+						break
+					}
+				}
+			}
 			// Its "Messages:" line, if any, comes before the next
 			// assertion's "Error Trace:".
-			for _, m := range lines[i+1 : min(len(lines), i+12)] {
+			// (after a panic's stack, for NotPanics).
+			for _, m := range lines[i+1 : min(len(lines), i+200)] {
 				m = strings.TrimSpace(m)
 				if strings.HasPrefix(m, "Error Trace:") || strings.HasPrefix(m, "Error:") {
 					break

@@ -11,8 +11,10 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/microkata/microkata/grader/internal/catalog"
@@ -89,40 +91,88 @@ func benchBinaries(ctx context.Context, cfg Config, tmp string, ks []*catalog.Ka
 	return bins, errs
 }
 
+// Bench rounds: the grader runs at least BenchRounds interleaved rounds and
+// adds pairs of rounds, up to maxRounds, while the per-round ratios still
+// spread wider than settled. Past that, the ratio is marked noisy.
+const (
+	maxRounds = 12
+	settled   = 0.10 // relative half-width of the interval that ends the rounds
+	noisy     = 0.25 // relative half-width past which a ratio is noisy
+)
+
 // benchmark measures k's visible benchmarks for the learner's code and for
-// the reference in the same run, from the binaries benchBinaries built:
-// they run in interleaved rounds (learner, reference, reference, learner,
-// ...), so that a machine that slows down or speeds up during the run
-// affects both sides alike. The fastest round of each side is compared
-// (noise on a shared machine only ever adds time, so the minimum is the
-// steadiest estimate of a microbenchmark's cost); allocations take the
-// median.
+// the reference in the same run, from the binaries benchBinaries built.
 func benchmark(ctx context.Context, cfg Config, k *catalog.Kata, bins [2]string) *result.Bench {
-	rounds := max(cfg.BenchRounds, 1)
 	benchtime := cfg.BenchTime
 	if benchtime <= 0 {
 		benchtime = 50 * time.Millisecond
 	}
-	var samples [2]map[string][]sample
-	samples[0], samples[1] = map[string][]sample{}, map[string][]sample{}
-	for r := range rounds {
+	return measure(cfg.BenchRounds, k.Benchmarks, func(side int) (map[string]sample, error) {
+		out, err := runBench(ctx, cfg.Timeout, k.Dir, bins[side], benchtime)
+		if err != nil {
+			return nil, err
+		}
+		return parseBench(out), nil
+	})
+}
+
+// measure runs interleaved rounds of run (side 0 the learner, 1 the
+// reference; learner first in even rounds, reference first in odd ones), so
+// that a machine that slows down or speeds up affects both sides alike.
+//
+// The ratio of a benchmark is the learner's fastest round over the
+// reference's fastest (noise on a shared machine only adds time, so the
+// minimum is the steadiest estimate of a microbenchmark's cost); the kata's
+// ratio is the geometric mean over its benchmarks. Its interval comes from
+// the paired rounds: each round's geometric-mean ratio, learner and
+// reference measured back to back, is one sample, and the interval is the
+// 95% confidence interval of their mean in log space (Student's t). While
+// that interval is wider than ±10%, two more rounds run, up to maxRounds;
+// wider than ±25% at the end, the result is noisy. Allocations take the
+// median.
+func measure(minRounds int, names []string, run func(side int) (map[string]sample, error)) *result.Bench {
+	minRounds = max(minRounds, 1)
+	samples := [2]map[string][]sample{{}, {}}
+	var perRound []float64 // log of each round's geometric-mean ratio
+	rounds := 0
+	for rounds < maxRounds {
 		order := []int{0, 1}
-		if r%2 == 1 {
+		if rounds%2 == 1 {
 			order = []int{1, 0}
 		}
+		var got [2]map[string]sample
 		for _, side := range order {
-			out, err := runBench(ctx, cfg.Timeout, k.Dir, bins[side], benchtime)
+			m, err := run(side)
 			if err != nil {
 				return &result.Bench{Error: err.Error()}
 			}
-			for name, s := range parseBench(out) {
+			got[side] = m
+			for name, s := range m {
 				samples[side][name] = append(samples[side][name], s)
 			}
 		}
+		rounds++
+		sum, n := 0.0, 0
+		for _, name := range names {
+			l, okL := got[0][name]
+			r, okR := got[1][name]
+			if okL && okR {
+				sum += math.Log(l.ns / r.ns)
+				n++
+			}
+		}
+		if n > 0 {
+			perRound = append(perRound, sum/float64(n))
+		}
+		if rounds >= minRounds && (rounds-minRounds)%2 == 0 {
+			if _, half := interval(perRound); half <= math.Log1p(settled) {
+				break
+			}
+		}
 	}
-	b := &result.Bench{}
+	b := &result.Bench{Rounds: rounds}
 	var logNs, logAllocs float64
-	for _, name := range k.Benchmarks {
+	for _, name := range names {
 		l, r := samples[0][name], samples[1][name]
 		if len(l) == 0 || len(r) == 0 {
 			continue
@@ -134,13 +184,52 @@ func benchmark(ctx context.Context, cfg Config, k *catalog.Kata, bins [2]string)
 		logNs += math.Log(br.LearnerNsOp / br.ReferenceNsOp)
 		logAllocs += math.Log((br.LearnerAllocs + 1) / (br.ReferenceAllocs + 1))
 	}
-	if n := len(b.Benchmarks); n > 0 {
-		b.NsRatio = math.Exp(logNs / float64(n))
-		b.AllocsRatio = math.Exp(logAllocs / float64(n))
-	} else {
+	n := len(b.Benchmarks)
+	if n == 0 {
 		b.Error = "no benchmark reported a result"
+		return b
+	}
+	b.NsRatio = math.Exp(logNs / float64(n))
+	b.AllocsRatio = math.Exp(logAllocs / float64(n))
+	if mean, half := interval(perRound); !math.IsInf(half, 1) {
+		b.NsLow, b.NsHigh = math.Exp(mean-half), math.Exp(mean+half)
+		b.Noisy = half > math.Log1p(noisy)
+	} else {
+		b.Noisy = true
 	}
 	return b
+}
+
+// interval returns the mean of xs and the half-width of its 95% confidence
+// interval (Student's t); +Inf with fewer than two samples.
+func interval(xs []float64) (mean, half float64) {
+	n := len(xs)
+	if n == 0 {
+		return 0, math.Inf(1)
+	}
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(n)
+	if n < 2 {
+		return mean, math.Inf(1)
+	}
+	ss := 0.0
+	for _, x := range xs {
+		ss += (x - mean) * (x - mean)
+	}
+	sd := math.Sqrt(ss / float64(n-1))
+	return mean, tQuantile975(n-1) * sd / math.Sqrt(float64(n))
+}
+
+// tQuantile975 is the 97.5th percentile of Student's t with df degrees of
+// freedom (two-sided 95%), from the standard table.
+func tQuantile975(df int) float64 {
+	table := []float64{0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131}
+	if df < len(table) {
+		return table[max(df, 1)]
+	}
+	return 1.96
 }
 
 func runBench(ctx context.Context, timeout time.Duration, dir, bin string, benchtime time.Duration) ([]byte, error) {
@@ -221,4 +310,21 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 		l.n -= k
 	}
 	return len(p), nil
+}
+
+// noiseNote explains a noisy comparison in one line, with the machine's load
+// when the system tells it.
+func noiseNote(kata string, b *result.Bench) string {
+	spread := "could not be estimated"
+	if b.NsHigh > 0 {
+		spread = fmt.Sprintf("the rounds gave %.2fx to %.2fx", b.NsLow, b.NsHigh)
+	}
+	load := ""
+	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(data)); len(f) > 0 {
+			load = fmt.Sprintf(", load average %s on %d CPUs", f[0], runtime.NumCPU())
+		}
+	}
+	return fmt.Sprintf("the machine was too busy to compare %s's benchmarks with the reference (%s after %d rounds%s): its ratio, marked ?, is a guess; grade again on a quiet machine",
+		kata, spread, b.Rounds, load)
 }

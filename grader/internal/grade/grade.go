@@ -148,6 +148,9 @@ func Grade(ctx context.Context, cfg Config) (*result.Run, error) {
 			}
 			p.printf("benchmarking %s against the reference", ks[j].Name)
 			rows[i].Bench = benchmark(ctx, cfg, ks[j], bins[j])
+			if b := rows[i].Bench; b.Error == "" && b.Noisy {
+				run.Notes = append(run.Notes, noiseNote(ks[j].Name, b))
+			}
 		}
 	}
 	run.Katas = append(run.Katas, rows...)
@@ -410,7 +413,7 @@ func RunVariants(ctx context.Context, opts RunOptions, tmp string, w io.Writer, 
 		for _, t := range testsOf[i] {
 			oc := o.acc.tests[t.Name]
 			o.Tests = append(o.Tests, result.Test{Name: t.Name, Hidden: t.Hidden, Category: t.Category,
-				Passed: oc.passed, Reason: oc.reason, Rerun: oc.reran, Elapsed: oc.elapsed})
+				Passed: oc.passed, Reason: oc.reason, Rerun: oc.reran, Elapsed: oc.elapsed, RaceReport: oc.race})
 		}
 	}
 	return outs, nil
@@ -664,9 +667,14 @@ func checkImports(row *result.Kata, k *catalog.Kata, code overlay.Code) {
 		// already failed with the compiler's message.
 		return
 	}
+	if code.Files == nil { // the learner's folder: no assembly or C beside the Go
+		if fv, err := imports.Foreign(k.Dir); err == nil {
+			vs = append(vs, fv...)
+		}
+	}
 	for _, v := range vs {
 		row.Imports = append(row.Imports, v.String())
-		row.Notes = append(row.Notes, "import not allowed: katas/"+k.Name+"/"+v.String())
+		row.Notes = append(row.Notes, "not allowed: katas/"+k.Name+"/"+v.String())
 	}
 	if len(vs) > 0 && row.Status == result.Passing {
 		row.Status, row.Score = result.Failing, 99

@@ -37,6 +37,8 @@ func TestCheck(t *testing.T) {
 			[]string{`rr.go:3 imports "syscall"`}},
 		{"linkname", "package rr\n\nimport _ \"unsafe\"\n\n//go:linkname nanotime runtime.nanotime\nfunc nanotime() int64\n",
 			[]string{`rr.go:3 imports "unsafe"`, `rr.go:5 imports "//go:linkname": no kata may reach`}},
+		{"linkname after a declaration", "package rr\n\nimport _ \"unsafe\"\n\nvar x = 1\n\n//go:linkname nanotime runtime.nanotime\nfunc nanotime() int64\n",
+			[]string{`rr.go:3 imports "unsafe"`, `rr.go:7 imports "//go:linkname"`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,5 +79,33 @@ func TestCheckBadFile(t *testing.T) {
 	}
 	if _, err := Check("k", nil, filepath.Join(t.TempDir(), "missing.go")); err == nil {
 		t.Fatal("Check of a missing file returned no error")
+	}
+}
+
+func TestForeign(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"k.go", "k_test.go", "README.md", "fast_amd64.s", "blob.syso", "helper.c"} {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub.s"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := Foreign(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range vs {
+		got = append(got, v.String())
+	}
+	want := []string{
+		"blob.syso is a .syso file: a kata is Go only: the go command would build this file beside the Go code",
+		"fast_amd64.s is a .s file: a kata is Go only: the go command would build this file beside the Go code",
+		"helper.c is a .c file: a kata is Go only: the go command would build this file beside the Go code",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Foreign =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

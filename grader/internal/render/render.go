@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/microkata/microkata/grader/internal/racereport"
 	"github.com/microkata/microkata/grader/internal/result"
 )
 
@@ -26,21 +27,34 @@ type Options struct {
 	// Color turns on ANSI colours.
 	Color bool
 	// MaxFailures is how many failing tests are listed under a kata
-	// (default 3).
+	// (default 3); Verbose lists them all, with every line of their race
+	// reports.
 	MaxFailures int
+	Verbose     bool
+	// Width, when positive, is the terminal's width: longer lines are cut
+	// to it with "…". Zero keeps every line whole (a pipe, a file, CI).
+	Width int
+	// More is the command that lists every failing test of a kata, shown
+	// when some are left out; %s is the kata's name. Default:
+	// "make grade KATA=%s FLAGS=-v".
+	More string
 }
 
+// raceLines is how many lines of a race summary the scorecard shows under
+// a failing test without Verbose.
+const raceLines = 4
+
 // UseColor reports whether colour suits f: a terminal, and NO_COLOR unset
-// (https://no-color.org).
+// or empty (https://no-color.org: "when present and not an empty string").
 func UseColor(f *os.File) bool {
-	if _, ok := os.LookupEnv("NO_COLOR"); ok {
-		return false
-	}
-	if os.Getenv("TERM") == "dumb" {
-		return false
-	}
 	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return colorFor(err == nil && fi.Mode()&os.ModeCharDevice != 0, os.Getenv("NO_COLOR"), os.Getenv("TERM"))
+}
+
+// colorFor decides colour from whether the output is a terminal and the
+// values of NO_COLOR and TERM.
+func colorFor(terminal bool, noColor, termName string) bool {
+	return terminal && noColor == "" && termName != "dumb"
 }
 
 const (
@@ -57,6 +71,9 @@ const (
 func Text(w io.Writer, run *result.Run, o Options) error {
 	if o.MaxFailures == 0 {
 		o.MaxFailures = 3
+	}
+	if o.More == "" {
+		o.More = "make grade KATA=%s FLAGS=-v"
 	}
 	paint := func(color, s string) string {
 		if !o.Color || color == "" {
@@ -119,7 +136,7 @@ func Text(w io.Writer, run *result.Run, o Options) error {
 	}
 	b.WriteString(line(rows[len(rows)-1], ""))
 	for _, n := range run.Notes {
-		fmt.Fprintf(&b, "\nnote: %s", n)
+		fmt.Fprintf(&b, "\n%s", cut("note: "+n, o.Width))
 	}
 	if len(run.Notes) > 0 {
 		b.WriteString("\n")
@@ -130,20 +147,25 @@ func Text(w io.Writer, run *result.Run, o Options) error {
 
 func details(k result.Kata, o Options, paint func(string, string) string) string {
 	var b strings.Builder
+	// put writes one line, indented, cut to the width before it is
+	// painted (escape codes take no columns).
+	put := func(indent, color, text string) {
+		b.WriteString(indent + paint(color, cut(text, o.Width-len(indent))) + "\n")
+	}
 	switch {
 	case k.Status == result.NotStarted:
-		fmt.Fprintf(&b, "    %s\n", paint(dim, fmt.Sprintf("start with katas/%s/README.md, then: go test ./katas/%s", k.Name, k.Name)))
+		put("    ", dim, fmt.Sprintf("start with katas/%s/README.md, then: go test -race ./katas/%s", k.Name, k.Name))
 		return b.String()
 	case k.Status == result.Passing:
 		return ""
 	case k.BuildFailed:
-		fmt.Fprintf(&b, "    %s did not build or run:\n", k.Name)
+		put("    ", "", k.Name+" did not build or run:")
 		for i, l := range k.BuildOutput {
-			if i == 5 {
-				fmt.Fprintf(&b, "      ...\n")
+			if i == 5 && !o.Verbose {
+				put("      ", "", "...")
 				break
 			}
-			fmt.Fprintf(&b, "      %s\n", l)
+			put("      ", "", l)
 		}
 		return b.String()
 	}
@@ -154,7 +176,7 @@ func details(k result.Kata, o Options, paint func(string, string) string) string
 			continue
 		}
 		failed++
-		if shown == o.MaxFailures {
+		if shown == o.MaxFailures && !o.Verbose {
 			continue
 		}
 		shown++
@@ -162,15 +184,38 @@ func details(k result.Kata, o Options, paint func(string, string) string) string
 		if t.Hidden {
 			name += " [hidden: " + t.Category + "]"
 		}
-		fmt.Fprintf(&b, "    %s %s: %s\n", paint(red, "✗"), name, t.Reason)
+		b.WriteString("    " + paint(red, "✗") + " " + cut(name+": "+t.Reason, o.Width-6) + "\n")
+		if t.RaceReport != "" {
+			lines := racereport.Summary(racereport.Extract(t.RaceReport)[0], nil)
+			if len(lines) == 0 {
+				lines = []string{"(no frame of your code in the report; --json has it whole)"}
+			}
+			for i, l := range lines {
+				if i == raceLines && !o.Verbose {
+					put("        ", dim, fmt.Sprintf("... (%s shows the whole report)", fmt.Sprintf(o.More, k.Name)))
+					break
+				}
+				put("        ", dim, l)
+			}
+		}
 	}
 	if failed > shown {
-		fmt.Fprintf(&b, "    ... and %d more failing test(s) (grader grade --json %s lists all)\n", failed-shown, k.Name)
+		put("    ", "", fmt.Sprintf("... and %d more failing test(s): %s lists them all", failed-shown, fmt.Sprintf(o.More, k.Name)))
 	}
 	for _, n := range k.Notes {
-		fmt.Fprintf(&b, "    %s\n", paint(dim, "note: "+n))
+		put("    ", dim, "note: "+n)
 	}
 	return b.String()
+}
+
+// cut shortens s to width columns, ending it with "…"; a width of zero or
+// less keeps s whole.
+func cut(s string, width int) string {
+	if width <= 0 || utf8.RuneCountInString(s) <= width {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:max(width-1, 0)]) + "…"
 }
 
 func benchCell(b *result.Bench) string {
@@ -180,7 +225,14 @@ func benchCell(b *result.Bench) string {
 	case b.Error != "":
 		return "error"
 	}
-	return fmt.Sprintf("%.2fx %.2fx", b.NsRatio, b.AllocsRatio)
+	ns := fmt.Sprintf("%.2fx", b.NsRatio)
+	switch {
+	case b.Noisy:
+		ns = fmt.Sprintf("%.1fx?", b.NsRatio) // too busy to tell: a note says so
+	case b.NsHigh > 0 && b.NsLow <= 1 && 1 <= b.NsHigh:
+		ns = "≈1.0x" // the rounds cannot tell it from the reference
+	}
+	return ns + fmt.Sprintf(" %.2fx", b.AllocsRatio)
 }
 
 func yesNo(v bool) string {

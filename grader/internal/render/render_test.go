@@ -76,8 +76,71 @@ func TestUseColorRespectsNoColor(t *testing.T) {
 	require.NoError(t, err)
 	defer f.Close()
 	assert.False(t, UseColor(f), "a file is not a terminal")
-	t.Setenv("NO_COLOR", "")
-	assert.False(t, UseColor(os.Stdout), "NO_COLOR set, even empty")
+	t.Setenv("NO_COLOR", "1")
+	assert.False(t, UseColor(os.Stdout), "NO_COLOR=1")
+
+	// https://no-color.org: NO_COLOR turns colour off only when present
+	// and not an empty string.
+	for _, c := range []struct {
+		terminal      bool
+		noColor, term string
+		want          bool
+	}{
+		{true, "", "xterm", true},
+		{true, "1", "xterm", false},
+		{true, "false", "xterm", false},
+		{true, "", "dumb", false},
+		{false, "", "xterm", false},
+	} {
+		assert.Equal(t, c.want, colorFor(c.terminal, c.noColor, c.term), "terminal=%v NO_COLOR=%q TERM=%q", c.terminal, c.noColor, c.term)
+	}
+}
+
+func TestTextVerboseAndWidth(t *testing.T) {
+	run := sample()
+	lru := &run.Katas[1]
+	lru.Tests[1].Reason = "Resize(2) = 0, want 3; " + strings.Repeat("a long explanation ", 10)
+	lru.Tests[2].RaceReport = `WARNING: DATA RACE
+Write at 0x00c0000a0010 by goroutine 8:
+  example.com/m/katas/lru.(*Cache).Get()
+      /src/katas/lru/lru.go:40 +0x44
+
+Previous read at 0x00c0000a0010 by goroutine 9:
+  example.com/m/katas/lru.(*Cache).Len()
+      /src/katas/lru/lru.go:52 +0x30
+  example.com/m/katas/lru.(*Cache).Peek()
+      /src/katas/lru/lru.go:60 +0x30
+`
+
+	var b bytes.Buffer
+	require.NoError(t, Text(&b, run, Options{}))
+	out := b.String()
+	assert.Contains(t, out, strings.Repeat("a long explanation ", 10), "no width: messages whole")
+	assert.Contains(t, out, "... and 1 more failing test(s): make grade KATA=lru FLAGS=-v lists them all")
+	assert.Contains(t, out, "        write by goroutine 8:\n          lru.(*Cache).Get  katas/lru/lru.go:40\n        previous read by goroutine 9:\n          lru.(*Cache).Len  katas/lru/lru.go:52\n        ... (make grade KATA=lru FLAGS=-v shows the whole report)")
+	assert.NotContains(t, out, "lru.(*Cache).Peek", "race summary cut to its first lines")
+
+	b.Reset()
+	require.NoError(t, Text(&b, run, Options{Verbose: true}))
+	out = b.String()
+	assert.Contains(t, out, "TestHiddenD [hidden: timing]: r4", "verbose lists every failing test")
+	assert.NotContains(t, out, "more failing test(s)")
+	assert.Contains(t, out, "          lru.(*Cache).Peek  katas/lru/lru.go:60", "verbose shows the whole race summary")
+
+	b.Reset()
+	require.NoError(t, Text(&b, run, Options{Width: 90}))
+	cutLine := ""
+	for _, l := range strings.Split(b.String(), "\n") {
+		// The table is as wide as it is; the lines under it fit.
+		if strings.HasPrefix(l, "    ") {
+			assert.LessOrEqual(t, len([]rune(l)), 90, "line longer than the terminal: %q", l)
+		}
+		if strings.Contains(l, "TestHiddenResize") {
+			cutLine = l
+		}
+	}
+	assert.True(t, strings.HasPrefix(cutLine, "    ✗ TestHiddenResize [hidden: boundary]: Resize(2) = 0, want 3; a long") &&
+		strings.HasSuffix(cutLine, "…") && len([]rune(cutLine)) == 90, "a long message is cut at the width with …: %q", cutLine)
 }
 
 func TestJSONRoundTrips(t *testing.T) {
@@ -87,4 +150,21 @@ func TestJSONRoundTrips(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b.Bytes(), &back))
 	assert.Equal(t, *sample(), back)
 	assert.Contains(t, b.String(), `"version": 1`)
+}
+
+func TestBenchCell(t *testing.T) {
+	for _, tc := range []struct {
+		b    *result.Bench
+		want string
+	}{
+		{nil, "-"},
+		{&result.Bench{Error: "boom"}, "error"},
+		{&result.Bench{NsRatio: 1.85, NsLow: 1.7, NsHigh: 2.0, AllocsRatio: 1}, "1.85x 1.00x"},
+		{&result.Bench{NsRatio: 0.5, NsLow: 0.45, NsHigh: 0.55, AllocsRatio: 2}, "0.50x 2.00x"},
+		// The interval holds 1: not a difference worth chasing.
+		{&result.Bench{NsRatio: 1.08, NsLow: 0.97, NsHigh: 1.12, AllocsRatio: 1}, "≈1.0x 1.00x"},
+		{&result.Bench{NsRatio: 1.34, NsLow: 0.8, NsHigh: 2.2, AllocsRatio: 1, Noisy: true}, "1.3x? 1.00x"},
+	} {
+		assert.Equal(t, tc.want, benchCell(tc.b), "%+v", tc.b)
+	}
 }

@@ -115,6 +115,9 @@ type Test struct {
 	// Reason says why a test did not pass: the first line of its failure
 	// message, or why it never reported ("did not run: ...").
 	Reason string `json:"reason,omitempty"`
+	// RaceReport holds the race detector's reports printed during the test,
+	// whole (the scorecard shows them trimmed to the code under test).
+	RaceReport string `json:"raceReport,omitempty"`
 	// Rerun reports that the result comes from running the test on its own
 	// after the first run ended early.
 	Rerun bool `json:"rerun,omitempty"`
@@ -130,6 +133,18 @@ type Bench struct {
 	// AllocsRatio is the geometric mean of (learner allocs/op + 1) divided
 	// by (reference allocs/op + 1); the +1 keeps 0/0 at 1.
 	AllocsRatio float64 `json:"allocsRatio"`
+	// NsLow and NsHigh bound NsRatio: a 95% confidence interval of the
+	// per-round ratio (learner and reference measured back to back in
+	// each round), so a reader can tell a real difference from noise.
+	NsLow  float64 `json:"nsRatioLow,omitempty"`
+	NsHigh float64 `json:"nsRatioHigh,omitempty"`
+	// Rounds is how many interleaved rounds ran: more when the first ones
+	// disagreed.
+	Rounds int `json:"rounds,omitempty"`
+	// Noisy reports that the rounds still disagreed by more than ±25%
+	// after the most rounds allowed: the machine was too busy to tell, and
+	// NsRatio should not be chased.
+	Noisy bool `json:"noisy,omitempty"`
 	// Benchmarks holds the per-benchmark figures.
 	Benchmarks []BenchResult `json:"benchmarks"`
 	// Error is set when benchmarks could not be measured.
