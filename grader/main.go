@@ -11,6 +11,7 @@
 //	verify  check the verify contract of each kata (maintainers; make test runs it)
 //	catalog print the kata catalog as the README's Markdown table
 //	pristine record every kata file in katas/pristine.sum (maintainers)
+//	new     create a new kata from the standard scaffold (maintainers)
 //	help    show help for a command
 //
 // Run `grader <command> -h` for a command's flags. Exit status: 0 when
@@ -38,6 +39,7 @@ import (
 	"github.com/microkata/microkata/grader/internal/pristine"
 	"github.com/microkata/microkata/grader/internal/render"
 	"github.com/microkata/microkata/grader/internal/result"
+	"github.com/microkata/microkata/grader/internal/scaffold"
 	"github.com/microkata/microkata/grader/internal/verify"
 )
 
@@ -60,6 +62,7 @@ func commands() []command {
 		{"verify", "check each kata's verify contract (maintainers)", "verify [flags] [kata...]", runVerify},
 		{"catalog", "print the kata catalog as a Markdown table (the README's)", "catalog [flags]", runCatalog},
 		{"pristine", "record the kata folders' files in katas/pristine.sum (maintainers)", "pristine [flags]", runPristine},
+		{"new", "create a new kata in the standard shape (maintainers)", "new [flags] <kata>", runNew},
 	}
 }
 
@@ -403,5 +406,58 @@ changing a kata's files (make pristine); --check fails if the record is stale
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "%s is current\n", pristine.SumFile)
+	return exitOK
+}
+
+func runNew(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var (
+		cf common
+		o  scaffold.Options
+	)
+	c := find("new")
+	fs := flag.NewFlagSet("new", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fs.SetOutput(stdout)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: grader %s\n\n%s\n\nFlags:\n", c.usage, `Creates katas/<kata>/ (README with the standard sections, a stub, visible
+tests), solutions/<kata>/ (reference, hidden tests, NOTES.md, an empty
+testdata/mutants/), the catalog entry and the pristine record, around a
+placeholder API that compiles. Then write the kata: replace the placeholder
+API, the rules, the tests and the notes, add mutants, and run
+grader verify <kata> until it says 0 failed.`)
+		fs.PrintDefaults()
+	}
+	cf.register(fs, false)
+	fs.StringVar(&o.Title, "title", "", "catalog title, e.g. \"Sliding-window rate limiter\" (required)")
+	fs.StringVar(&o.Topic, "topic", "", "catalog topic, e.g. \"rate limiting\" (required)")
+	fs.StringVar(&o.Difficulty, "difficulty", "medium", "easy, medium or hard")
+	fs.IntVar(&o.Minutes, "minutes", 60, "time budget in minutes")
+	names, err := parse(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	} else if err != nil {
+		return exitUsage
+	}
+	if len(names) != 1 {
+		fmt.Fprintln(stderr, "grader: new takes one kata name")
+		fs.Usage()
+		return exitUsage
+	}
+	o.Name = names[0]
+	if o.Root = cf.root; o.Root == "" {
+		if o.Root, err = findRoot(); err != nil {
+			fmt.Fprintf(stderr, "grader: %v\n", err)
+			return exitUsage
+		}
+	}
+	created, err := scaffold.Create(o)
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "created kata %s:\n  %s\nnext: write katas/%s/README.md and solutions/%s/NOTES.md, replace the placeholder API, add mutants, then go run ./grader verify %s\n",
+		o.Name, strings.Join(created, "\n  "), o.Name, o.Name, o.Name)
 	return exitOK
 }

@@ -103,22 +103,13 @@ func Load(root string) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(filepath.Join(root, CatalogFile))
+	entries, err := ReadEntries(root)
 	if err != nil {
-		return nil, fmt.Errorf("catalog: %w", err)
-	}
-	var f file
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("catalog: %s: %w", CatalogFile, err)
-	}
-	if f.Version != 1 {
-		return nil, fmt.Errorf("catalog: %s: version %d, want 1", CatalogFile, f.Version)
+		return nil, err
 	}
 	c := &Catalog{Root: root}
 	seen := map[string]bool{}
-	for _, e := range f.Katas {
+	for _, e := range entries {
 		if e.Name == "" || seen[e.Name] {
 			return nil, fmt.Errorf("catalog: %s: empty or repeated kata name %q", CatalogFile, e.Name)
 		}
@@ -225,6 +216,56 @@ func loadKata(root string, e Entry) (*Kata, error) {
 		return nil, fmt.Errorf("catalog: kata %q: %w", e.Name, err)
 	}
 	return k, nil
+}
+
+// ReadEntries reads root's katas/catalog.json without looking at the kata
+// folders.
+func ReadEntries(root string) ([]Entry, error) {
+	data, err := os.ReadFile(filepath.Join(root, CatalogFile))
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	var f file
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("catalog: %s: %w", CatalogFile, err)
+	}
+	if f.Version != 1 {
+		return nil, fmt.Errorf("catalog: %s: version %d, want 1", CatalogFile, f.Version)
+	}
+	return f.Katas, nil
+}
+
+// Format returns entries in the layout of katas/catalog.json: one field a
+// line, each kata's imports on one line, so that a diff of the catalog shows
+// what changed.
+func Format(entries []Entry) []byte {
+	var b strings.Builder
+	b.WriteString("{\n  \"version\": 1,\n  \"katas\": [\n")
+	q := func(s string) string {
+		data, _ := json.Marshal(s)
+		return string(data)
+	}
+	for i, e := range entries {
+		imports := make([]string, len(e.Imports))
+		for j, imp := range e.Imports {
+			imports[j] = q(imp)
+		}
+		fmt.Fprintf(&b, "    {\n      \"name\": %s,\n      \"title\": %s,\n      \"topic\": %s,\n      \"difficulty\": %s,\n      \"minutes\": %d,\n      \"imports\": [%s]\n    }",
+			q(e.Name), q(e.Title), q(e.Topic), q(e.Difficulty), e.Minutes, strings.Join(imports, ", "))
+		if i < len(entries)-1 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("  ]\n}\n")
+	return []byte(b.String())
+}
+
+// WriteEntries writes entries to root's katas/catalog.json (see Format).
+func WriteEntries(root string, entries []Entry) error {
+	return os.WriteFile(filepath.Join(root, CatalogFile), Format(entries), 0o644)
 }
 
 // goFiles lists the .go files of dir, test files or not, sorted. A missing

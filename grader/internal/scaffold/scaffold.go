@@ -1,0 +1,331 @@
+// Package scaffold creates a new kata in the shape every kata has, so that
+// adding one starts from the right files rather than from a copy of another
+// kata: the learner's folder (README with the standard sections, a stub
+// whose bodies panic "not implemented", visible tests), the solution folder
+// (reference, hidden tests with a category, maintainer notes, an empty
+// mutant folder), the catalog entry and the pristine record.
+//
+// The placeholder API (New and a type T) compiles and keeps `grader verify`
+// meaningful from the first minute: the reference passes, the stub fails,
+// and verify asks for mutants.
+package scaffold
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/microkata/microkata/grader/internal/catalog"
+	"github.com/microkata/microkata/grader/internal/pristine"
+)
+
+// Options describe the new kata.
+type Options struct {
+	// Root is the repository root.
+	Root string
+	// Name is the kata's folder and package name: lower-case letters and
+	// digits, starting with a letter.
+	Name string
+	// Title, Topic, Difficulty and Minutes go into the catalog.
+	Title, Topic, Difficulty string
+	Minutes                  int
+}
+
+// ErrExists is matched when the kata's name is taken.
+var ErrExists = errors.New("kata exists")
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
+
+// Difficulties are the catalog's difficulty levels.
+var Difficulties = []string{"easy", "medium", "hard"}
+
+// Create writes the new kata and returns the paths it created, relative to
+// the root. It refuses a name that is not a plain package name or that a
+// kata, a folder or a catalog entry already uses, and writes nothing then.
+func Create(o Options) ([]string, error) {
+	if !nameRE.MatchString(o.Name) {
+		return nil, fmt.Errorf("scaffold: kata name %q: use lower-case letters and digits, starting with a letter (it is the package name)", o.Name)
+	}
+	if !slices.Contains(Difficulties, o.Difficulty) {
+		return nil, fmt.Errorf("scaffold: difficulty %q: one of %s", o.Difficulty, strings.Join(Difficulties, ", "))
+	}
+	if o.Minutes <= 0 {
+		return nil, fmt.Errorf("scaffold: minutes %d: the time budget must be positive", o.Minutes)
+	}
+	if o.Title == "" || o.Topic == "" {
+		return nil, errors.New("scaffold: a kata needs a title and a topic")
+	}
+	entries, err := catalog.ReadEntries(o.Root)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if e.Name == o.Name {
+			return nil, fmt.Errorf("scaffold: %w: %s is in %s", ErrExists, o.Name, catalog.CatalogFile)
+		}
+	}
+	for _, d := range []string{"katas", "solutions"} {
+		if _, err := os.Stat(filepath.Join(o.Root, d, o.Name)); err == nil {
+			return nil, fmt.Errorf("scaffold: %w: %s/%s already exists", ErrExists, d, o.Name)
+		}
+	}
+	module, err := modulePath(o.Root)
+	if err != nil {
+		return nil, err
+	}
+
+	r := strings.NewReplacer("{{NAME}}", o.Name, "{{TITLE}}", o.Title, "{{LOWERTITLE}}", lowerFirst(o.Title),
+		"{{MODULE}}", module, "{{TOPIC}}", o.Topic)
+	files := []struct{ path, text string }{
+		{"katas/{{NAME}}/README.md", readme},
+		{"katas/{{NAME}}/{{NAME}}.go", stub},
+		{"katas/{{NAME}}/{{NAME}}_test.go", visible},
+		{"solutions/{{NAME}}/{{NAME}}.go", reference},
+		{"solutions/{{NAME}}/hidden_test.go", hidden},
+		{"solutions/{{NAME}}/NOTES.md", notes},
+		{"solutions/{{NAME}}/testdata/mutants/README.md", mutantsReadme},
+	}
+	var created []string
+	for _, f := range files {
+		rel := r.Replace(f.path)
+		p := filepath.Join(o.Root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return created, err
+		}
+		if err := os.WriteFile(p, []byte(r.Replace(f.text)), 0o644); err != nil {
+			return created, err
+		}
+		created = append(created, rel)
+	}
+	entries = append(entries, catalog.Entry{Name: o.Name, Title: o.Title, Topic: o.Topic,
+		Difficulty: o.Difficulty, Minutes: o.Minutes, Imports: []string{"errors"}})
+	if err := catalog.WriteEntries(o.Root, entries); err != nil {
+		return created, err
+	}
+	created = append(created, catalog.CatalogFile)
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name
+	}
+	sum, err := pristine.Compute(o.Root, names)
+	if err != nil {
+		return created, err
+	}
+	if err := sum.Write(); err != nil {
+		return created, err
+	}
+	return append(created, pristine.SumFile), nil
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// modulePath reads the module path from root's go.mod.
+func modulePath(root string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return "", fmt.Errorf("scaffold: %w", err)
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if m, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
+			return strings.Trim(strings.TrimSpace(m), `"`), nil
+		}
+	}
+	return "", errors.New("scaffold: go.mod has no module line")
+}
+
+const readme = `# {{NAME}} — {{LOWERTITLE}}
+
+<!-- One paragraph: what the pattern is, where services use it, and what an
+interview tests with it. Link the production library it follows. -->
+
+## API
+
+` + "```go" + `
+package {{NAME}}
+
+// T is the placeholder type: replace it with the kata's API.
+type T struct{ /* yours */ }
+
+func New() *T
+` + "```" + `
+
+You may use any of ` + "`errors`" + ` from the standard library (the grader checks a
+submission's imports; the list is in katas/catalog.json).
+
+## Rules
+
+<!-- Numbered, normative: every rule is checked by at least one test, and no
+test checks anything a rule does not say. -->
+
+1. ` + "`New`" + ` returns a ready-to-use, non-nil ` + "`*T`" + `.
+
+## Examples
+
+` + "```go" + `
+t := {{NAME}}.New()
+` + "```" + `
+
+## Edge cases
+
+<!-- Zero, negative, maximum values, empty, the second call, after Close. -->
+
+## Complexity
+
+<!-- The cost of each operation; the benchmarks show it, no test times you. -->
+
+## Hints
+
+<!-- A few hints, from a nudge to the key idea. -->
+
+1. Start with the rules in order.
+
+## How to run
+
+` + "```sh" + `
+go test -race ./katas/{{NAME}}   # the visible tests, as the grader runs them
+make grade KATA={{NAME}}         # visible and hidden tests, scorecard
+` + "```" + `
+
+## Benchmarks
+
+` + "```sh" + `
+go test -run '^$' -bench . -benchmem ./katas/{{NAME}}
+` + "```" + `
+
+| Benchmark | Set-up | Target | Reference |
+|---|---|---|---|
+| ` + "`BenchmarkNew`" + ` | one call | ≤ 10 ns/op, 0 allocs/op | (measure it) |
+`
+
+const stub = `// Package {{NAME}} is the {{LOWERTITLE}} kata: read katas/{{NAME}}/README.md
+// and implement the API below. Every body panics "not implemented" until you
+// do.
+package {{NAME}}
+
+// T is the placeholder type: replace it with the kata's API.
+type T struct{}
+
+// New returns a ready-to-use T.
+func New() *T {
+	panic("not implemented")
+}
+`
+
+const reference = `// Package {{NAME}} is the reference solution of the {{LOWERTITLE}} kata.
+package {{NAME}}
+
+// T is the placeholder type: replace it with the kata's API.
+type T struct{}
+
+// New returns a ready-to-use T.
+func New() *T {
+	return &T{}
+}
+`
+
+const visible = `package {{NAME}}_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"{{MODULE}}/internal/katatest"
+	"{{MODULE}}/katas/{{NAME}}"
+)
+
+// Rule 1.
+func TestNew(t *testing.T) {
+	katatest.Guard(t)
+	assert.NotNil(t, {{NAME}}.New(), "New() returned nil")
+}
+
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		_ = {{NAME}}.New()
+	}
+}
+`
+
+const hidden = `//go:build microkata_hidden
+
+package {{NAME}}_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"{{MODULE}}/internal/katatest"
+	"{{MODULE}}/katas/{{NAME}}"
+)
+
+// TestHiddenNewIsDistinct checks rule 1: each New is a value of its own.
+//
+// Category: behaviour
+func TestHiddenNewIsDistinct(t *testing.T) {
+	katatest.Guard(t)
+	a, b := {{NAME}}.New(), {{NAME}}.New()
+	assert.NotNil(t, a, "New() returned nil")
+	assert.NotSame(t, a, b, "two calls of New() returned the same *T")
+}
+`
+
+const notes = `# {{NAME}} — maintainer notes
+
+Spoilers: this file lives beside the reference, not in the learner's folder.
+
+## What the kata teaches, and its sources
+
+<!-- The pattern, the production libraries and papers it follows, and the
+interview questions it answers. -->
+
+## Contract
+
+<!-- The README's rules by number, one line each, and why each is worded as
+it is. -->
+
+## Hidden-test ideas
+
+<!-- What each hidden test targets (rule, boundary, the bug it catches). -->
+
+## Mutants
+
+<!-- One line each: file, the bug, the rule, caught by visible or hidden
+tests only. At least 12; verify checks that every one is caught. -->
+
+## Benchmarks
+
+<!-- Targets, the anchor library measured in the same run, and the figures
+measured on the reference. -->
+
+## Deviations
+
+<!-- Where the kata deliberately differs from the library it models, and
+why. -->
+`
+
+const mutantsReadme = `# Mutants of {{NAME}}
+
+Each .go file here is the reference solutions/{{NAME}}/{{NAME}}.go with one bug a
+tired candidate would really write, and starts with two header lines that
+` + "`grader verify`" + ` prints:
+
+` + "```go" + `
+// Mutant: <the bug, in one sentence>.
+// Rule: <the README rule it breaks>
+` + "```" + `
+
+Every mutant must be caught by at least one test, every time (no lucky
+interleavings; data races are fine, -race finds them), and the hidden tests
+must catch some that the visible tests miss.
+`
