@@ -2,15 +2,17 @@ package rpcarith_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"net/rpc"
 	"sync"
 	"testing"
 	"testing/synctest"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/microkata/microkata/internal/katatest"
 	"github.com/microkata/microkata/katas/rpcarith"
 )
 
@@ -63,8 +65,7 @@ func (pipeAddr) String() string  { return "pipe" }
 
 // serveOnPipe serves srv on one end of a net.Pipe and returns the other end
 // and a channel closed when ServeConn has returned (the peer hung up).
-func serveOnPipe(t *testing.T, srv *rpc.Server) (net.Conn, <-chan struct{}) {
-	t.Helper()
+func serveOnPipe(srv *rpc.Server) (net.Conn, <-chan struct{}) {
 	cli, svr := net.Pipe()
 	done := make(chan struct{})
 	go func() {
@@ -78,96 +79,181 @@ func serveOnPipe(t *testing.T, srv *rpc.Server) (net.Conn, <-chan struct{}) {
 func newServer(t *testing.T) *rpc.Server {
 	t.Helper()
 	srv, err := rpcarith.NewServer()
-	require.NoError(t, err, "NewServer")
-	require.NotNil(t, srv, "NewServer returned a nil server")
+	require.NoError(t, err, "NewServer()")
+	require.NotNil(t, srv, "NewServer() returned a nil *rpc.Server")
 	return srv
+}
+
+// newClient is NewClient(conn) that requires success.
+func newClient(t *testing.T, conn net.Conn) *rpcarith.Client {
+	t.Helper()
+	c, err := rpcarith.NewClient(conn)
+	require.NoError(t, err, "NewClient(conn)")
+	require.NotNil(t, c, "NewClient(conn) returned a nil *Client")
+	return c
+}
+
+// fmtQuo prints a Quotient field by field.
+func fmtQuo(q rpcarith.Quotient) string { return fmt.Sprintf("{Quo: %d, Rem: %d}", q.Quo, q.Rem) }
+
+// fmtErr prints an error's text and type, or <nil>.
+func fmtErr(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("%q (%T)", err.Error(), err)
+}
+
+// do runs one call of the code under test; a panic fails the test with the
+// call and the panic value (the stub's "not implemented" panics on).
+func do[T any](t *testing.T, call string, f func() (T, error)) (T, error) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			if r == "not implemented" {
+				panic(r)
+			}
+			t.Fatalf("%s panicked: %v", call, r)
+		}
+	}()
+	return f()
 }
 
 // TestArithMethods calls the Arith methods directly (rules 1-3).
 func TestArithMethods(t *testing.T) {
+	katatest.Guard(t)
 	var a rpcarith.Arith
-	var sum, prod int
-	require.NoError(t, a.Add(&rpcarith.Args{A: 2, B: 3}, &sum))
-	assert.Equal(t, 5, sum, "2 + 3")
-	require.NoError(t, a.Multiply(&rpcarith.Args{A: 6, B: 7}, &prod))
-	assert.Equal(t, 42, prod, "6 * 7")
+	ints := []struct {
+		op   string
+		x, y int
+		want int
+	}{
+		{"Add", 2, 3, 5},
+		{"Add", -2, -3, -5},
+		{"Multiply", 6, 7, 42},
+		{"Multiply", -3, 4, -12},
+	}
+	for _, tt := range ints {
+		call := fmt.Sprintf("Arith.%s(&Args{A: %d, B: %d}, &reply)", tt.op, tt.x, tt.y)
+		got, err := do(t, call, func() (int, error) {
+			var reply int
+			if tt.op == "Add" {
+				return reply, a.Add(&rpcarith.Args{A: tt.x, B: tt.y}, &reply)
+			}
+			return reply, a.Multiply(&rpcarith.Args{A: tt.x, B: tt.y}, &reply)
+		})
+		if err != nil || got != tt.want {
+			t.Errorf("%s: *reply = %d, error %s; want *reply = %d, error <nil>", call, got, fmtErr(err), tt.want)
+		}
+	}
 
-	tests := []struct {
-		a, b int
+	quotients := []struct {
+		x, y int
 		want rpcarith.Quotient
 	}{
 		{7, 2, rpcarith.Quotient{Quo: 3, Rem: 1}},
 		{-7, 2, rpcarith.Quotient{Quo: -3, Rem: -1}},
 		{6, 3, rpcarith.Quotient{Quo: 2, Rem: 0}},
 	}
-	for _, tt := range tests {
-		var q rpcarith.Quotient
-		require.NoError(t, a.Divide(&rpcarith.Args{A: tt.a, B: tt.b}, &q), "%d / %d", tt.a, tt.b)
-		assert.Equal(t, tt.want, q, "%d / %d", tt.a, tt.b)
+	for _, tt := range quotients {
+		call := fmt.Sprintf("Arith.Divide(&Args{A: %d, B: %d}, &quo)", tt.x, tt.y)
+		got, err := do(t, call, func() (rpcarith.Quotient, error) {
+			var q rpcarith.Quotient
+			return q, a.Divide(&rpcarith.Args{A: tt.x, B: tt.y}, &q)
+		})
+		if err != nil || got != tt.want {
+			t.Errorf("%s: *quo = %s, error %s; want *quo = %s, error <nil>", call, fmtQuo(got), fmtErr(err), fmtQuo(tt.want))
+		}
 	}
 
-	var q rpcarith.Quotient
-	err := a.Divide(&rpcarith.Args{A: 1, B: 0}, &q)
-	assert.ErrorIs(t, err, rpcarith.ErrDivideByZero, "1 / 0")
+	const call = "Arith.Divide(&Args{A: 1, B: 0}, &quo)"
+	_, err := do(t, call, func() (rpcarith.Quotient, error) {
+		var q rpcarith.Quotient
+		return q, a.Divide(&rpcarith.Args{A: 1, B: 0}, &q)
+	})
+	if !errors.Is(err, rpcarith.ErrDivideByZero) {
+		t.Errorf("%s = %s, want ErrDivideByZero", call, fmtErr(err))
+	}
 }
 
 // TestServerOverPipe serves NewServer's server over net.Pipe and calls it
 // with a raw rpc.Client (rule 5).
 func TestServerOverPipe(t *testing.T) {
+	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
-		conn, served := serveOnPipe(t, newServer(t))
+		conn, served := serveOnPipe(newServer(t))
 		rc := rpc.NewClient(conn)
+		defer func() {
+			rc.Close()
+			<-served
+		}()
 
-		var sum, prod int
-		require.NoError(t, rc.Call("Arith.Add", &rpcarith.Args{A: 2, B: 3}, &sum), "Arith.Add")
-		assert.Equal(t, 5, sum, "Arith.Add 2 3")
-		require.NoError(t, rc.Call("Arith.Multiply", &rpcarith.Args{A: 6, B: 7}, &prod), "Arith.Multiply")
-		assert.Equal(t, 42, prod, "Arith.Multiply 6 7")
+		for _, tt := range []struct {
+			method string
+			x, y   int
+			want   int
+		}{
+			{"Arith.Add", 2, 3, 5},
+			{"Arith.Multiply", 6, 7, 42},
+		} {
+			var got int
+			err := rc.Call(tt.method, &rpcarith.Args{A: tt.x, B: tt.y}, &got)
+			if err != nil || got != tt.want {
+				t.Errorf("rpc.Client.Call(%q, &Args{A: %d, B: %d}, &reply) on NewServer(): reply %d, error %s; want reply %d, error <nil>",
+					tt.method, tt.x, tt.y, got, fmtErr(err), tt.want)
+			}
+		}
 		var q rpcarith.Quotient
-		require.NoError(t, rc.Call("Arith.Divide", &rpcarith.Args{A: 7, B: 2}, &q), "Arith.Divide")
-		assert.Equal(t, rpcarith.Quotient{Quo: 3, Rem: 1}, q, "Arith.Divide 7 2")
-
-		require.NoError(t, rc.Close())
-		<-served
+		err := rc.Call("Arith.Divide", &rpcarith.Args{A: 7, B: 2}, &q)
+		if want := (rpcarith.Quotient{Quo: 3, Rem: 1}); err != nil || q != want {
+			t.Errorf(`rpc.Client.Call("Arith.Divide", &Args{A: 7, B: 2}, &quo) on NewServer(): quo %s, error %s; want quo %s, error <nil>`,
+				fmtQuo(q), fmtErr(err), fmtQuo(want))
+		}
 	})
 }
 
 // TestDivideByZeroOnTheWire checks the text a raw client gets for a
 // division by zero (rule 7).
 func TestDivideByZeroOnTheWire(t *testing.T) {
+	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
-		conn, served := serveOnPipe(t, newServer(t))
+		conn, served := serveOnPipe(newServer(t))
 		rc := rpc.NewClient(conn)
+		defer func() {
+			rc.Close()
+			<-served
+		}()
 
 		var q rpcarith.Quotient
 		err := rc.Call("Arith.Divide", &rpcarith.Args{A: 1, B: 0}, &q)
-		require.Error(t, err, "Arith.Divide 1 0")
-		assert.Equal(t, "divide by zero", err.Error(), "the error text on the wire")
-
-		require.NoError(t, rc.Close())
-		<-served
+		if err == nil || err.Error() != "divide by zero" {
+			t.Errorf(`rpc.Client.Call("Arith.Divide", &Args{A: 1, B: 0}, &quo) on NewServer() = %s, want an error with the text "divide by zero"`, fmtErr(err))
+		}
 	})
 }
 
 // TestClient calls the typed client over net.Pipe (rule 14).
 func TestClient(t *testing.T) {
+	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
-		conn, served := serveOnPipe(t, newServer(t))
-		c, err := rpcarith.NewClient(conn)
-		require.NoError(t, err, "NewClient")
+		conn, served := serveOnPipe(newServer(t))
+		c := newClient(t, conn)
 		ctx := context.Background()
 
-		sum, err := c.Add(ctx, 2, 3)
-		require.NoError(t, err, "Add")
-		assert.Equal(t, 5, sum, "Add(2, 3)")
-		prod, err := c.Multiply(ctx, 6, 7)
-		require.NoError(t, err, "Multiply")
-		assert.Equal(t, 42, prod, "Multiply(6, 7)")
-		q, err := c.Divide(ctx, -7, 2)
-		require.NoError(t, err, "Divide")
-		assert.Equal(t, rpcarith.Quotient{Quo: -3, Rem: -1}, q, "Divide(-7, 2)")
+		sum, err := do(t, "Add(ctx, 2, 3)", func() (int, error) { return c.Add(ctx, 2, 3) })
+		if err != nil || sum != 5 {
+			t.Errorf("Add(ctx, 2, 3) = %d, %s; want 5, <nil>", sum, fmtErr(err))
+		}
+		prod, err := do(t, "Multiply(ctx, 6, 7)", func() (int, error) { return c.Multiply(ctx, 6, 7) })
+		if err != nil || prod != 42 {
+			t.Errorf("Multiply(ctx, 6, 7) = %d, %s; want 42, <nil>", prod, fmtErr(err))
+		}
+		q, err := do(t, "Divide(ctx, -7, 2)", func() (rpcarith.Quotient, error) { return c.Divide(ctx, -7, 2) })
+		if want := (rpcarith.Quotient{Quo: -3, Rem: -1}); err != nil || q != want {
+			t.Errorf("Divide(ctx, -7, 2) = %s, %s; want %s, <nil>", fmtQuo(q), fmtErr(err), fmtQuo(want))
+		}
 
-		require.NoError(t, c.Close(), "Close")
+		require.NoError(t, c.Close(), "Close()")
 		<-served
 	})
 }
@@ -175,16 +261,17 @@ func TestClient(t *testing.T) {
 // TestClientMapsDivideByZero checks that the typed client turns the wire
 // text back into ErrDivideByZero and returns a zero Quotient (rules 14, 16).
 func TestClientMapsDivideByZero(t *testing.T) {
+	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
-		conn, served := serveOnPipe(t, newServer(t))
-		c, err := rpcarith.NewClient(conn)
-		require.NoError(t, err, "NewClient")
+		conn, served := serveOnPipe(newServer(t))
+		c := newClient(t, conn)
 
-		q, err := c.Divide(context.Background(), 9, 0)
-		assert.ErrorIs(t, err, rpcarith.ErrDivideByZero, "Divide(9, 0)")
-		assert.Equal(t, rpcarith.Quotient{}, q, "Divide(9, 0) result")
+		q, err := do(t, "Divide(ctx, 9, 0)", func() (rpcarith.Quotient, error) { return c.Divide(context.Background(), 9, 0) })
+		if !errors.Is(err, rpcarith.ErrDivideByZero) || q != (rpcarith.Quotient{}) {
+			t.Errorf("Divide(ctx, 9, 0) = %s, %s; want {Quo: 0, Rem: 0}, ErrDivideByZero (errors.Is)", fmtQuo(q), fmtErr(err))
+		}
 
-		require.NoError(t, c.Close(), "Close")
+		require.NoError(t, c.Close(), "Close()")
 		<-served
 	})
 }
@@ -194,27 +281,31 @@ func TestClientMapsDivideByZero(t *testing.T) {
 // closes its listener leaves Accept blocked, which synctest reports as a
 // deadlock.
 func TestServeStopsOnCancel(t *testing.T) {
+	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
 		lis := newPipeListener()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
+		srv := newServer(t)
 		serveErr := make(chan error, 1)
-		go func() { serveErr <- rpcarith.Serve(ctx, lis, newServer(t)) }()
+		go func() { serveErr <- rpcarith.Serve(ctx, lis, srv) }()
 
 		conn, err := lis.Dial()
-		require.NoError(t, err, "Dial: Serve is not accepting")
-		c, err := rpcarith.NewClient(conn)
-		require.NoError(t, err, "NewClient")
-		sum, err := c.Add(ctx, 40, 2)
-		require.NoError(t, err, "Add through Serve")
-		assert.Equal(t, 42, sum, "Add(40, 2) through Serve")
-		require.NoError(t, c.Close(), "Close")
+		require.NoError(t, err, "dialling the listener given to Serve(ctx, lis, srv): Serve is not accepting")
+		c := newClient(t, conn)
+		sum, err := do(t, "Add(ctx, 40, 2)", func() (int, error) { return c.Add(ctx, 40, 2) })
+		if err != nil || sum != 42 {
+			t.Errorf("Add(ctx, 40, 2) through Serve = %d, %s; want 42, <nil>", sum, fmtErr(err))
+		}
+		require.NoError(t, c.Close(), "Close()")
 
 		cancel()
-		err = <-serveErr
-		assert.NoError(t, err, "Serve after cancel")
-		_, err = lis.Dial()
-		assert.ErrorIs(t, err, net.ErrClosed, "Serve returned without closing its listener")
+		if err := <-serveErr; err != nil {
+			t.Errorf("Serve(ctx, lis, srv) after cancel() = %s, want <nil>", fmtErr(err))
+		}
+		if _, err := lis.Dial(); !errors.Is(err, net.ErrClosed) {
+			t.Error("Serve(ctx, lis, srv) returned after cancel() without closing lis")
+		}
 	})
 }
 
@@ -268,6 +359,6 @@ func BenchmarkArithDivide(b *testing.B) {
 		}
 	}
 	if q != (rpcarith.Quotient{Quo: -3, Rem: -1}) {
-		b.Fatalf("Divide(-7, 2) = %+v", q)
+		b.Fatalf("Divide(-7, 2) = %s", fmtQuo(q))
 	}
 }
