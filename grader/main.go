@@ -10,7 +10,7 @@
 //	grade   run every kata's visible and hidden tests and print a scorecard (default)
 //	verify  check the verify contract of each kata (maintainers; make test runs it)
 //	catalog print the kata catalog as the README's Markdown table
-//	pristine record every kata file in katas/pristine.sum (maintainers)
+//	pristine keep pristine copies of every kata's Go files (maintainers)
 //	new     create a new kata from the standard scaffold (maintainers)
 //	help    show help for a command
 //
@@ -61,7 +61,7 @@ func commands() []command {
 		{"grade", "run the katas' visible and hidden tests and print a scorecard (default)", "grade [flags] [kata...]", runGrade},
 		{"verify", "check each kata's verify contract (maintainers)", "verify [flags] [kata...]", runVerify},
 		{"catalog", "print the kata catalog as a Markdown table (the README's)", "catalog [flags]", runCatalog},
-		{"pristine", "record the kata folders' files in katas/pristine.sum (maintainers)", "pristine [flags]", runPristine},
+		{"pristine", "copy the kata folders' Go files into solutions/*/testdata/pristine (maintainers)", "pristine [flags]", runPristine},
 		{"new", "create a new kata in the standard shape (maintainers)", "new [flags] <kata>", runNew},
 	}
 }
@@ -256,13 +256,17 @@ also benchmarked against the reference solution in the same run.`, args, stdout,
 	if done {
 		return code
 	}
-	sum, err := pristine.Load(katas[0].Root)
+	names := make([]string, len(katas))
+	for i, k := range katas {
+		names[i] = k.Name
+	}
+	rec, err := pristine.Load(katas[0].Root, names)
 	if err != nil {
 		fmt.Fprintf(stderr, "grader: %v\n", err)
 		return exitUsage
 	}
 	run, err := grade.Grade(ctx, grade.Config{
-		Katas: katas, Root: katas[0].Root, Race: !cf.noRace && grade.CgoEnabled(), Pristine: sum,
+		Katas: katas, Root: katas[0].Root, Race: !cf.noRace && grade.CgoEnabled(), Pristine: rec,
 		Timeout: cf.timeout, Deadline: deadline, OutputCap: cf.outputCap,
 		Bench: !noBench, BenchTime: bench, BenchRounds: rounds, Progress: cf.progress(stderr),
 	})
@@ -368,12 +372,13 @@ func runPristine(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		cf    common
 		check bool
 	)
-	_, code, done := setup("pristine", `Records the git blob id of every file of every kata folder in
-katas/pristine.sum. The grader grades the visible tests recorded there,
-whatever a learner did to their copy. Run it on a clean checkout after
-changing a kata's files (make pristine); --check fails if the record is stale
+	_, code, done := setup("pristine", `Copies the Go files of every kata folder (stub, visible tests, generated
+code) into solutions/<kata>/testdata/pristine/. The grader grades the
+visible tests kept there, whatever a learner did to their copy, and reset
+puts the stub back from there. Run it on a clean checkout after changing a
+kata's files (make pristine); --check fails if a copy differs from the tree
 (make test runs it).`, args, stdout, stderr, &cf, false, func(fs *flag.FlagSet) {
-		fs.BoolVar(&check, "check", false, "do not write: exit 1 and list the differences if katas/pristine.sum is stale")
+		fs.BoolVar(&check, "check", false, "do not write: exit 1 and list the differences if a pristine copy is stale")
 	})
 	if done {
 		return code
@@ -383,29 +388,24 @@ changing a kata's files (make pristine); --check fails if the record is stale
 		fmt.Fprintf(stderr, "grader: %v\n", err)
 		return exitUsage
 	}
-	now, err := pristine.Compute(cat.Root, cat.Names())
+	if !check {
+		if err := pristine.Write(cat.Root, cat.Names()); err != nil {
+			fmt.Fprintf(stderr, "grader: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stdout, "wrote the pristine copies of %d kata(s)\n", len(cat.Katas))
+		return exitOK
+	}
+	diff, err := pristine.Diff(cat.Root, cat.Names())
 	if err != nil {
 		fmt.Fprintf(stderr, "grader: %v\n", err)
 		return exitUsage
 	}
-	if !check {
-		if err := now.Write(); err != nil {
-			fmt.Fprintf(stderr, "grader: %v\n", err)
-			return exitUsage
-		}
-		fmt.Fprintf(stdout, "wrote %s\n", pristine.SumFile)
-		return exitOK
-	}
-	recorded, err := pristine.Load(cat.Root)
-	if err != nil {
-		fmt.Fprintf(stderr, "grader: %v\n", err)
+	if len(diff) > 0 {
+		fmt.Fprintf(stderr, "grader: the pristine copies are stale: run `make pristine` and commit them:\n  %s\n", strings.Join(diff, "\n  "))
 		return exitFailed
 	}
-	if diff := pristine.Diff(recorded, now); len(diff) > 0 {
-		fmt.Fprintf(stderr, "grader: %s is stale: run `make pristine` and commit it:\n  %s\n", pristine.SumFile, strings.Join(diff, "\n  "))
-		return exitFailed
-	}
-	fmt.Fprintf(stdout, "%s is current\n", pristine.SumFile)
+	fmt.Fprintf(stdout, "the pristine copies of %d kata(s) are current\n", len(cat.Katas))
 	return exitOK
 }
 
@@ -423,7 +423,7 @@ func runNew(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: grader %s\n\n%s\n\nFlags:\n", c.usage, `Creates katas/<kata>/ (README with the standard sections, a stub, visible
 tests), solutions/<kata>/ (reference, hidden tests, NOTES.md, an empty
-testdata/mutants/), the catalog entry and the pristine record, around a
+testdata/mutants/), the catalog entry and the pristine copies, around a
 placeholder API that compiles. Then write the kata: replace the placeholder
 API, the rules, the tests and the notes, add mutants, and run
 grader verify <kata> until it says 0 failed.`)

@@ -43,9 +43,10 @@ func TestNewScaffold(t *testing.T) {
 	require.Equal(t, exitOK, code, "stderr: %s", errb.String())
 	for _, f := range []string{"katas/widget/README.md", "katas/widget/widget.go", "katas/widget/widget_test.go",
 		"solutions/widget/widget.go", "solutions/widget/hidden_test.go", "solutions/widget/NOTES.md",
-		"solutions/widget/testdata/mutants/README.md", "katas/pristine.sum"} {
+		"solutions/widget/testdata/mutants/README.md", "solutions/widget/testdata/pristine/widget.go",
+		"solutions/widget/testdata/pristine/widget_test.go"} {
 		assert.FileExists(t, filepath.Join(root, f))
-		assert.Contains(t, out.String(), f, "the command lists what it created")
+		assert.Contains(t, out.String(), strings.TrimSuffix(f, filepath.Base(f)), "the command lists what it created")
 	}
 	readme, err := os.ReadFile(filepath.Join(root, "katas/widget/README.md"))
 	require.NoError(t, err)

@@ -45,7 +45,7 @@ type Config struct {
 	// did to their copy, and the learner's own extra test files run for
 	// information only. Nil grades the visible tests in the tree as they
 	// are (verify does, on the maintainer's tree).
-	Pristine *pristine.Sum
+	Pristine *pristine.Record
 	// Race runs the tests with the race detector.
 	Race bool
 	// Timeout bounds each test binary run; Deadline bounds the whole grade.
@@ -89,7 +89,6 @@ func Grade(ctx context.Context, cfg Config) (*result.Run, error) {
 	rows := make([]result.Kata, len(cfg.Katas))
 	katas := slices.Clone(cfg.Katas) // with the pristine visible tests
 	vs := make([]Variant, len(cfg.Katas))
-	var runnable []int // indexes of the katas that can be run
 	for i, k := range cfg.Katas {
 		code := overlay.Learner()
 		if cfg.Code != nil {
@@ -97,34 +96,23 @@ func Grade(ctx context.Context, cfg Config) (*result.Run, error) {
 		}
 		vs[i] = Variant{Kata: k, Code: code, Hidden: true}
 		if cfg.Pristine != nil {
-			set, err := pristineVisible(ctx, cfg.Pristine, k, tmp)
+			set, err := pristineVisible(cfg.Pristine, k)
 			if err != nil {
 				return nil, err
-			}
-			if set.unavailable != "" {
-				rows[i] = notGraded(k, set.unavailable)
-				continue
 			}
 			katas[i] = set.kata
 			vs[i] = Variant{Kata: set.kata, Code: code, Hidden: true, TestFiles: set.testFiles,
 				OwnFiles: set.ownFiles, OwnTests: set.ownTests, Notes: set.notes}
 		}
-		runnable = append(runnable, i)
 	}
 	p := &progress{w: cfg.Progress}
-	run1 := make([]Variant, len(runnable))
-	for j, i := range runnable {
-		run1[j] = vs[i]
-	}
-	var outs []*Outcome
-	if len(run1) > 0 {
-		if outs, err = RunVariants(ctx, cfg.runOptions(), tmp, cfg.Progress, 1, run1...); err != nil {
-			return nil, err
-		}
+	outs, err := RunVariants(ctx, cfg.runOptions(), tmp, cfg.Progress, 1, vs...)
+	if err != nil {
+		return nil, err
 	}
 	var benched []int // indexes of the katas to benchmark
-	for j, i := range runnable {
-		rows[i] = outs[j].Row()
+	for i := range cfg.Katas {
+		rows[i] = outs[i].Row()
 		checkImports(&rows[i], cfg.Katas[i], vs[i].Code)
 		if cfg.Bench && rows[i].Status == result.Passing && len(katas[i].Benchmarks) > 0 {
 			benched = append(benched, i)
@@ -632,17 +620,6 @@ func ownNote(v Variant, pkg *gotest.Package) string {
 		s += "; failed: " + strings.Join(failed, ", ")
 	}
 	return s
-}
-
-// notGraded is the row of a kata that could not be run at all.
-func notGraded(k *catalog.Kata, why string) result.Kata {
-	row := result.Kata{Name: k.Name, Title: k.Title, Status: result.Failing, Notes: []string{why}}
-	for _, t := range k.Hidden {
-		row.Tests = append(row.Tests, result.Test{Name: t.Name, Hidden: true, Category: t.Category,
-			Reason: "did not run: the visible tests could not be put in place"})
-		row.HiddenTotal++
-	}
-	return row
 }
 
 // checkImports checks the code graded for k against the kata's import

@@ -1,10 +1,7 @@
 package grade
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -22,7 +19,7 @@ type visibleSet struct {
 	// kata is a copy of the catalog's kata whose Visible tests and
 	// Benchmarks come from the pristine files.
 	kata *catalog.Kata
-	// testFiles puts pristine content in place of edited or deleted
+	// testFiles puts the pristine copies in place of edited or deleted
 	// visible test files (overlay.Spec.TestFiles).
 	testFiles map[string]string
 	// ownFiles are the learner's extra test files; ownTests their tests.
@@ -30,67 +27,52 @@ type visibleSet struct {
 	ownTests []string
 	// notes say what the learner changed and what that means.
 	notes []string
-	// unavailable, when set, is why the visible tests cannot be graded:
-	// a changed test file whose pristine content cannot be read.
-	unavailable string
 }
 
-// pristineVisible works out k's visible tests from sum, writing the pristine
-// content of edited or deleted test files under tmp.
-func pristineVisible(ctx context.Context, sum *pristine.Sum, k *catalog.Kata, tmp string) (*visibleSet, error) {
+// pristineVisible works out k's visible tests from the pristine record.
+func pristineVisible(rec *pristine.Record, k *catalog.Kata) (*visibleSet, error) {
 	kk := *k
 	kk.Visible, kk.Benchmarks = nil, nil
 	vs := &visibleSet{kata: &kk, testFiles: map[string]string{}}
-	rel := func(name string) string { return "katas/" + k.Name + "/" + name }
+	prefix := "katas/" + k.Name + "/"
 
 	var shipped []string // the kata folder's pristine test file names
-	for _, f := range sum.Files(k.Name) {
-		name := strings.TrimPrefix(f, "katas/"+k.Name+"/")
+	for _, f := range rec.Files(k.Name) {
+		name := strings.TrimPrefix(f, prefix)
 		if strings.HasSuffix(name, "_test.go") && !strings.Contains(name, "/") {
 			shipped = append(shipped, name)
 		}
 	}
 	if len(shipped) == 0 {
-		return nil, fmt.Errorf("%s records no visible test file of kata %s: run `make pristine`", pristine.SumFile, k.Name)
+		return nil, fmt.Errorf("solutions/%s/testdata/pristine has no visible test file: run `make pristine`", k.Name)
 	}
-	dir := filepath.Join(tmp, "pristine", k.Name)
 	for _, name := range shipped {
-		st, err := sum.State(rel(name))
+		st, err := rec.State(prefix + name)
 		if err != nil {
 			return nil, err
 		}
-		data, err := sum.Content(ctx, rel(name))
-		if errors.Is(err, pristine.ErrUnavailable) {
-			vs.unavailable = fmt.Sprintf("%s was %s and %v; restore it (git checkout %s, or a fresh copy of the repository) to grade this kata",
-				rel(name), st, err, rel(name))
-			return vs, nil
-		}
+		data, err := rec.Content(prefix + name)
 		if err != nil {
 			return nil, err
 		}
-		tests, benches, _, err := catalog.ParseTests(rel(name), data, false)
+		tests, benches, _, err := catalog.ParseTests(prefix+name, data, false)
 		if err != nil {
-			return nil, fmt.Errorf("the repository's %s: %w", rel(name), err)
+			return nil, fmt.Errorf("the repository's %s%s: %w", prefix, name, err)
 		}
 		kk.Visible = append(kk.Visible, tests...)
 		kk.Benchmarks = append(kk.Benchmarks, benches...)
 		if st == pristine.Unchanged {
 			continue
 		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if vs.testFiles[name], err = rec.CopyPath(prefix + name); err != nil {
 			return nil, err
 		}
-		src := filepath.Join(dir, name)
-		if err := os.WriteFile(src, data, 0o644); err != nil {
-			return nil, err
-		}
-		vs.testFiles[name] = src
 		what := "you edited it"
 		if st == pristine.Deleted {
 			what = "you deleted it"
 		}
-		vs.notes = append(vs.notes, fmt.Sprintf("%s: %s; graded with the repository's copy, so your changes do not count (git checkout %s restores it)",
-			rel(name), what, rel(name)))
+		vs.notes = append(vs.notes, fmt.Sprintf("%s%s: %s; graded with the repository's copy, so your changes do not count (make reset KATA=%s restores the kata, after a backup)",
+			prefix, name, what, k.Name))
 	}
 
 	// The learner's own test files: every other _test.go in the folder.

@@ -1,47 +1,31 @@
-// Package pristine knows what every kata folder held when the repository
-// shipped it, so that the grader grades the repository's visible tests
-// whatever a learner did to their copy, and can put a kata back as it was.
+// Package pristine keeps the Go files of every kata folder as the repository
+// ships them, so that the grader grades the repository's visible tests
+// whatever a learner did to their copy, and `grader reset` can put a stub
+// back without git (a downloaded zip has no history).
 //
-// katas/pristine.sum lists every file of every kata folder (README, stub,
-// visible tests, generated code) with its git blob id. A git blob id names
-// content, not a place: every clone of the repository holds the object, and
-// no edit or commit of the working tree changes an object already stored.
-// So the pristine content of a file is the working file when its id still
-// matches, and otherwise `git cat-file blob <id>`, checked against the id.
-// The sum is written by `grader pristine` (make pristine), and make test
-// fails when it is stale.
+// The copies live beside the spoilers, in solutions/<kata>/testdata/pristine/,
+// mirroring katas/<kata>/ (subfolders such as generated protobuf code
+// included). `grader pristine` (make pristine) writes them from the tree;
+// make test fails while they differ from it. A learner's edits to their kata
+// folder never reach them.
 package pristine
 
 import (
-	"bufio"
 	"bytes"
-	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 )
 
-// SumFile is the sum's path relative to the repository root.
-const SumFile = "katas/pristine.sum"
+// ErrNoCopy is matched when a kata has no pristine copies.
+var ErrNoCopy = errors.New("no pristine copy")
 
-// Errors of this package.
-var (
-	// ErrNoSum is matched when the repository has no katas/pristine.sum.
-	ErrNoSum = errors.New("no " + SumFile)
-	// ErrUnavailable is matched when a file's pristine content cannot be
-	// read: it was changed and git or its object is not there.
-	ErrUnavailable = errors.New("the repository's copy cannot be read")
-)
-
-// State is how a working file compares with its pristine content.
+// State is how a working file compares with its pristine copy.
 type State int
 
 const (
@@ -66,204 +50,189 @@ func (s State) String() string {
 	return fmt.Sprintf("State(%d)", int(s))
 }
 
-// Sum is the pristine record of a repository's kata folders.
-type Sum struct {
-	root string
-	ids  map[string]string // slash path from the root → blob id
+// Dir returns the folder of kata's pristine copies under root.
+func Dir(root, kata string) string {
+	return filepath.Join(root, "solutions", kata, "testdata", "pristine")
 }
 
-// BlobID returns git's object id of a blob holding data: the SHA-1 of
-// "blob <len>\x00" followed by data.
-func BlobID(data []byte) string {
-	h := sha1.New()
-	fmt.Fprintf(h, "blob %d\x00", len(data))
-	h.Write(data)
-	return hex.EncodeToString(h.Sum(nil))
+// Record is the pristine copies of a repository's katas.
+type Record struct {
+	root  string
+	files map[string][]string // kata → slash paths from the root, sorted
 }
 
-// Load reads root's katas/pristine.sum. A missing file is an error matching
-// ErrNoSum.
-func Load(root string) (*Sum, error) {
-	data, err := os.ReadFile(filepath.Join(root, SumFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: run `make pristine` (grader pristine) in a clean checkout to record the kata files", ErrNoSum)
-	}
-	if err != nil {
-		return nil, err
-	}
-	s := &Sum{root: root, ids: map[string]string{}}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		id, name, ok := strings.Cut(line, "  ")
-		if !ok || len(id) != 40 || !strings.HasPrefix(name, "katas/") || path.Clean(name) != name {
-			return nil, fmt.Errorf("%s:%d: want \"<blob id>  katas/<kata>/<file>\", got %q", SumFile, n, line)
-		}
-		s.ids[name] = id
-	}
-	return s, sc.Err()
-}
-
-// Compute records the files of the named kata folders of root as they are
-// now: every regular file under katas/<kata>/, except names starting with
-// "." (editor and OS droppings).
-func Compute(root string, katas []string) (*Sum, error) {
-	s := &Sum{root: root, ids: map[string]string{}}
+// Load reads which pristine copies the named katas have. A kata without any
+// is an error matching ErrNoCopy.
+func Load(root string, katas []string) (*Record, error) {
+	r := &Record{root: root, files: map[string][]string{}}
 	for _, k := range katas {
-		dir := filepath.Join(root, "katas", k)
-		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if strings.HasPrefix(d.Name(), ".") && p != dir {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !d.Type().IsRegular() {
-				return nil
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			rel, err := filepath.Rel(root, p)
-			if err != nil {
-				return err
-			}
-			s.ids[filepath.ToSlash(rel)] = BlobID(data)
-			return nil
-		})
-		if err != nil {
+		rels, err := goFiles(Dir(root, k))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("pristine: kata %s: %w", k, err)
 		}
+		if len(rels) == 0 {
+			return nil, fmt.Errorf("%w of kata %s in solutions/%s/testdata/pristine: run `make pristine` on a clean checkout", ErrNoCopy, k, k)
+		}
+		for _, rel := range rels {
+			r.files[k] = append(r.files[k], path.Join("katas", k, rel))
+		}
 	}
-	return s, nil
+	return r, nil
 }
 
-// Bytes is the sum in its file format: a comment, then one line per file,
-// "<blob id>  <path>", sorted by path.
-func (s *Sum) Bytes() []byte {
-	var b bytes.Buffer
-	b.WriteString("# The git blob id of every file of every kata folder, as the repository ships it.\n")
-	b.WriteString("# Written by `make pristine` (grader pristine); make test fails when it is stale.\n")
-	for _, name := range s.names() {
-		fmt.Fprintf(&b, "%s  %s\n", s.ids[name], name)
-	}
-	return b.Bytes()
-}
-
-// Write writes the sum to root's katas/pristine.sum.
-func (s *Sum) Write() error {
-	return os.WriteFile(filepath.Join(s.root, SumFile), s.Bytes(), 0o644)
-}
-
-func (s *Sum) names() []string {
-	names := make([]string, 0, len(s.ids))
-	for n := range s.ids {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
-
-// Diff lists, one line each, how got differs from want: files added,
-// missing or changed, by path.
-func Diff(want, got *Sum) []string {
+// goFiles lists the .go files under dir, as slash paths relative to it,
+// sorted, leaving out names that start with "." or "_" (the go command
+// ignores those too).
+func goFiles(dir string) ([]string, error) {
 	var out []string
-	for _, n := range want.names() {
-		switch id, ok := got.ids[n]; {
-		case !ok:
-			out = append(out, n+": recorded, but no longer in the tree")
-		case id != want.ids[n]:
-			out = append(out, n+": changed")
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
 		}
-	}
-	for _, n := range got.names() {
-		if _, ok := want.ids[n]; !ok {
-			out = append(out, n+": in the tree, but not recorded")
+		name := d.Name()
+		if p != dir && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
 		}
-	}
-	return out
+		if d.IsDir() {
+			if p != dir && name == "testdata" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.Type().IsRegular() && strings.HasSuffix(name, ".go") {
+			rel, err := filepath.Rel(dir, p)
+			if err != nil {
+				return err
+			}
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	slices.Sort(out)
+	return out, err
 }
 
-// Files returns the recorded files of kata, as slash paths from the root,
-// sorted.
-func (s *Sum) Files(kata string) []string {
-	prefix := "katas/" + kata + "/"
+// Write copies the .go files of the named kata folders of root into their
+// pristine folders, replacing what was there.
+func Write(root string, katas []string) error {
+	for _, k := range katas {
+		src, dst := filepath.Join(root, "katas", k), Dir(root, k)
+		rels, err := goFiles(src)
+		if err != nil {
+			return fmt.Errorf("pristine: kata %s: %w", k, err)
+		}
+		if err := os.RemoveAll(dst); err != nil {
+			return err
+		}
+		for _, rel := range rels {
+			data, err := os.ReadFile(filepath.Join(src, filepath.FromSlash(rel)))
+			if err != nil {
+				return err
+			}
+			to := filepath.Join(dst, filepath.FromSlash(rel))
+			if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(to, data, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Diff lists, one line each, where the named kata folders of root differ
+// from their pristine copies: files added, missing or changed.
+func Diff(root string, katas []string) ([]string, error) {
 	var out []string
-	for _, n := range s.names() {
-		if strings.HasPrefix(n, prefix) {
-			out = append(out, n)
+	for _, k := range katas {
+		src, dst := filepath.Join(root, "katas", k), Dir(root, k)
+		have, err := goFiles(src)
+		if err != nil {
+			return nil, err
+		}
+		kept, err := goFiles(dst)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		for _, rel := range kept {
+			name := path.Join("katas", k, rel)
+			switch a, err := os.ReadFile(filepath.Join(src, filepath.FromSlash(rel))); {
+			case errors.Is(err, fs.ErrNotExist):
+				out = append(out, name+": kept in the pristine copy, but no longer in the tree")
+			case err != nil:
+				return nil, err
+			default:
+				b, err := os.ReadFile(filepath.Join(dst, filepath.FromSlash(rel)))
+				if err != nil {
+					return nil, err
+				}
+				if !bytes.Equal(a, b) {
+					out = append(out, name+": changed since the pristine copy")
+				}
+			}
+		}
+		for _, rel := range have {
+			if !slices.Contains(kept, rel) {
+				out = append(out, path.Join("katas", k, rel)+": in the tree, but not in the pristine copy")
+			}
 		}
 	}
-	return out
+	return out, nil
 }
 
-// Has reports whether name (a slash path from the root) is recorded.
-func (s *Sum) Has(name string) bool {
-	_, ok := s.ids[name]
-	return ok
+// Files returns kata's pristine files, as slash paths from the root
+// ("katas/<kata>/<file>"), sorted.
+func (r *Record) Files(kata string) []string { return r.files[kata] }
+
+// Has reports whether name (a slash path from the root) has a pristine copy.
+func (r *Record) Has(name string) bool {
+	k, _, _ := strings.Cut(strings.TrimPrefix(name, "katas/"), "/")
+	return slices.Contains(r.files[k], name)
 }
 
-// State compares the working file name with its pristine content. A file
-// whose only difference is CRLF line endings (git's autocrlf on Windows) is
+// copyPath returns where name's pristine copy is.
+func (r *Record) copyPath(name string) (string, error) {
+	if !r.Has(name) {
+		return "", fmt.Errorf("pristine: %s has no pristine copy", name)
+	}
+	k, rel, _ := strings.Cut(strings.TrimPrefix(name, "katas/"), "/")
+	return filepath.Join(Dir(r.root, k), filepath.FromSlash(rel)), nil
+}
+
+// State compares the working file name with its pristine copy. A file whose
+// only difference is CRLF line endings (git's autocrlf on Windows) is
 // unchanged.
-func (s *Sum) State(name string) (State, error) {
-	id, ok := s.ids[name]
-	if !ok {
-		return 0, fmt.Errorf("pristine: %s is not a recorded kata file", name)
+func (r *Record) State(name string) (State, error) {
+	want, err := r.Content(name)
+	if err != nil {
+		return 0, err
 	}
-	data, err := os.ReadFile(filepath.Join(s.root, filepath.FromSlash(name)))
+	got, err := os.ReadFile(filepath.Join(r.root, filepath.FromSlash(name)))
 	if errors.Is(err, fs.ErrNotExist) {
 		return Deleted, nil
 	}
 	if err != nil {
 		return 0, err
 	}
-	if BlobID(data) == id || BlobID(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))) == id {
+	if bytes.Equal(got, want) || bytes.Equal(bytes.ReplaceAll(got, []byte("\r\n"), []byte("\n")), want) {
 		return Unchanged, nil
 	}
 	return Edited, nil
 }
 
-// Content returns the pristine content of the recorded file name: the
-// working file while it is unchanged, otherwise git's object, checked
-// against the recorded id. Without git, outside a git repository, or
-// without the object, the error matches ErrUnavailable.
-func (s *Sum) Content(ctx context.Context, name string) ([]byte, error) {
-	id, ok := s.ids[name]
-	if !ok {
-		return nil, fmt.Errorf("pristine: %s is not a recorded kata file", name)
-	}
-	if data, err := os.ReadFile(filepath.Join(s.root, filepath.FromSlash(name))); err == nil && BlobID(data) == id {
-		return data, nil
-	}
-	cmd := exec.CommandContext(ctx, "git", "cat-file", "blob", id)
-	cmd.Dir = s.root
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	data, err := cmd.Output()
+// Content returns the pristine content of name.
+func (r *Record) Content(name string) ([]byte, error) {
+	p, err := r.copyPath(name)
 	if err != nil {
-		why := strings.TrimSpace(stderr.String())
-		if why == "" {
-			why = err.Error()
-		}
-		return nil, fmt.Errorf("%w: %s: git cat-file blob %s: %s", ErrUnavailable, name, id, firstLine(why))
+		return nil, err
 	}
-	if BlobID(data) != id {
-		return nil, fmt.Errorf("%w: %s: git returned content whose id is not %s", ErrUnavailable, name, id)
-	}
-	return data, nil
+	return os.ReadFile(p)
 }
 
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
+// CopyPath returns the path of name's pristine copy, for an overlay to put
+// in its place.
+func (r *Record) CopyPath(name string) (string, error) { return r.copyPath(name) }

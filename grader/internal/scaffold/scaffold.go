@@ -3,7 +3,7 @@
 // kata: the learner's folder (README with the standard sections, a stub
 // whose bodies panic "not implemented", visible tests), the solution folder
 // (reference, hidden tests with a category, maintainer notes, an empty
-// mutant folder), the catalog entry and the pristine record.
+// mutant folder), the catalog entry and the pristine copies.
 //
 // The placeholder API (New and a type T) compiles and keeps `grader verify`
 // meaningful from the first minute: the reference passes, the stub fails,
@@ -107,18 +107,10 @@ func Create(o Options) ([]string, error) {
 		return created, err
 	}
 	created = append(created, catalog.CatalogFile)
-	names := make([]string, len(entries))
-	for i, e := range entries {
-		names[i] = e.Name
-	}
-	sum, err := pristine.Compute(o.Root, names)
-	if err != nil {
+	if err := pristine.Write(o.Root, []string{o.Name}); err != nil {
 		return created, err
 	}
-	if err := sum.Write(); err != nil {
-		return created, err
-	}
-	return append(created, pristine.SumFile), nil
+	return append(created, "solutions/"+o.Name+"/testdata/pristine/"), nil
 }
 
 func lowerFirst(s string) string {

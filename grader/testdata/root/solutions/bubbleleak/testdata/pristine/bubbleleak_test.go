@@ -1,0 +1,43 @@
+package bubbleleak_test
+
+import (
+	"sync"
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/microkata/microkata/grader/testdata/root/katas/bubbleleak"
+)
+
+func TestAdd(t *testing.T) {
+	assert.Equal(t, 5, bubbleleak.Add(2, 3), "Add(2, 3)")
+	assert.Equal(t, 0, bubbleleak.Add(0, 0), "Add(0, 0)")
+}
+
+// TestDiv runs in a synctest bubble (the fixture's point: a goroutine left
+// blocked in the bubble).
+func TestDiv(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for _, c := range []struct{ a, b, want int }{{7, 2, 3}, {-9, 3, -3}} {
+			got, err := bubbleleak.Div(c.a, c.b)
+			require.NoError(t, err, "Div(%d, %d)", c.a, c.b)
+			assert.Equal(t, c.want, got, "Div(%d, %d)", c.a, c.b)
+		}
+	})
+}
+
+func TestCounter(t *testing.T) {
+	var c bubbleleak.Counter
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for range 1000 {
+				c.Inc()
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 2000, c.Value(), "Value after 2 goroutines x 1000 Inc")
+}
