@@ -46,11 +46,11 @@ fmt-check: ## fail if gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '/testdata/') 2>&1); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-pristine: grader ## record every kata file in katas/pristine.sum (after changing a kata; the grader fixtures' too)
+pristine: grader ## copy every kata's Go files into solutions/*/testdata/pristine (after changing a kata; the fixtures' too)
 	@bin/grader pristine
 	@bin/grader pristine --root grader/testdata/root
 
-pristine-check: grader ## fail if katas/pristine.sum (or the fixtures') is stale
+pristine-check: grader ## fail if a pristine copy (or a fixture's) differs from its kata folder
 	@bin/grader pristine --check
 	@bin/grader pristine --check --root grader/testdata/root
 
