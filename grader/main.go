@@ -9,6 +9,8 @@
 //
 //	grade   run every kata's visible and hidden tests and print a scorecard (default)
 //	verify  check the verify contract of each kata (maintainers; make test runs it)
+//	list    every kata with its practice status and when it is due again
+//	stats   practice statistics: bests, medians, trends, streak
 //	catalog print the kata catalog as the README's Markdown table
 //	pristine keep pristine copies of every kata's Go files (maintainers)
 //	new     create a new kata from the standard scaffold (maintainers)
@@ -60,6 +62,8 @@ func commands() []command {
 	return []command{
 		{"grade", "run the katas' visible and hidden tests and print a scorecard (default)", "grade [flags] [kata...]", runGrade},
 		{"verify", "check each kata's verify contract (maintainers)", "verify [flags] [kata...]", runVerify},
+		{"list", "every kata with its practice status, best time and when it is due again", "list [flags]", runList},
+		{"stats", "your practice statistics: bests, medians, trends, streak", "stats [flags] [kata...]", runStats},
 		{"catalog", "print the kata catalog as a Markdown table (the README's)", "catalog [flags]", runCatalog},
 		{"pristine", "copy the kata folders' Go files into solutions/*/testdata/pristine (maintainers)", "pristine [flags]", runPristine},
 		{"new", "create a new kata in the standard shape (maintainers)", "new [flags] <kata>", runNew},
