@@ -323,9 +323,15 @@ func hStatusIs(t *testing.T, want, got heartbeat.Status, call string, args ...an
 	}
 }
 
-// hTry runs fn and returns the value it panicked with, or nil.
+// hTry runs fn and returns the value it panicked with, or nil. The stub's
+// "not implemented" panic is not recovered.
 func hTry(fn func()) (pv any) {
-	defer func() { pv = recover() }()
+	defer func() {
+		pv = recover()
+		if pv == "not implemented" { // the stub: the grader reports it as not started
+			panic(pv)
+		}
+	}()
 	fn()
 	return nil
 }

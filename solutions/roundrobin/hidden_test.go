@@ -19,9 +19,15 @@ import (
 	ref "github.com/microkata/microkata/solutions/roundrobin"
 )
 
-// hiddenTry runs fn and returns the value it panicked with, or nil.
+// hiddenTry runs fn and returns the value it panicked with, or nil. The stub's
+// "not implemented" panic is not recovered.
 func hiddenTry(fn func()) (pv any) {
-	defer func() { pv = recover() }()
+	defer func() {
+		pv = recover()
+		if pv == "not implemented" { // the stub: the grader reports it as not started
+			panic(pv)
+		}
+	}()
 	fn()
 	return nil
 }
