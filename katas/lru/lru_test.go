@@ -1,7 +1,10 @@
 package lru_test
 
 import (
+	"errors"
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -12,101 +15,242 @@ import (
 	"github.com/microkata/microkata/katas/lru"
 )
 
-// evicted is one call of the eviction callback.
-type evicted struct {
-	Key   string
-	Value int
+// script is a cache of string keys and int values that records every call
+// made through it as Go code, with its result and the eviction callbacks it
+// caused, so that a failure message shows the whole sequence that led to
+// it: `c, _ := lru.New[string, int](2, lru.WithOnEvict(onEvict)); c.Add("a", 1) = false; c.Keys()`.
+// A call that panics fails the test with that sequence and the panic value.
+type script struct {
+	t       testing.TB
+	c       *lru.Cache[string, int]
+	calls   []string // the calls so far, each with its result
+	last    string   // the latest call, without its result
+	evicted []string // the callbacks the latest call caused
 }
 
-// newCache returns a cache of the given capacity whose eviction callback
-// appends to *log. The tests that use it are sequential, so the log needs no
-// lock: a correct cache runs every callback before the call that caused it
-// returns.
-func newCache(t *testing.T, capacity int, log *[]evicted) *lru.Cache[string, int] {
+// newScript returns an empty cache of the given capacity with an eviction
+// callback that the script records. The tests that use it are sequential: a
+// correct cache runs every callback before the call that caused it returns.
+func newScript(t testing.TB, capacity int) *script {
 	t.Helper()
-	onEvict := func(key string, value int) { *log = append(*log, evicted{key, value}) }
+	s := &script{t: t}
+	onEvict := func(key string, value int) { s.evicted = append(s.evicted, fmt.Sprintf("onEvict(%q, %d)", key, value)) }
+	call := fmt.Sprintf("lru.New[string, int](%d, lru.WithOnEvict(onEvict))", capacity)
 	c, err := lru.New(capacity, lru.WithOnEvict(onEvict))
-	require.NoError(t, err, "New(%d)", capacity)
-	require.NotNil(t, c, "New(%d)", capacity)
-	return c
+	require.NoError(t, err, call)
+	require.NotNil(t, c, "%s returned a nil cache", call)
+	s.c = c
+	s.calls = []string{"c, _ := " + call}
+	return s
+}
+
+// String is the sequence of calls so far, the latest without its result:
+// testify prints the expected and the actual result after it.
+func (s *script) String() string {
+	if s.last == "" {
+		return strings.Join(s.calls, "; ")
+	}
+	return strings.Join(s.calls[:len(s.calls)-1], "; ") + "; " + s.last
+}
+
+// do makes the call text with f, which returns its result as text, and
+// records it.
+func (s *script) do(text string, f func() string) {
+	s.t.Helper()
+	s.last = "c." + text
+	s.evicted = nil
+	var result string
+	if p := catch(func() { result = f() }); p != nil {
+		s.calls = append(s.calls, s.last)
+		s.t.Fatalf("%v panicked: %v", s, p)
+	}
+	record := s.last
+	if result != "" {
+		record += " = " + result
+	}
+	if len(s.evicted) > 0 {
+		record += " (" + strings.Join(s.evicted, ", ") + ")"
+	}
+	s.calls = append(s.calls, record)
+}
+
+// catch runs f and returns what it panicked with, or nil.
+func catch(f func()) (p any) {
+	defer func() { p = recover() }()
+	f()
+	return nil
+}
+
+func (s *script) Add(key string, value int) (evicted bool) {
+	s.t.Helper()
+	s.do(fmt.Sprintf("Add(%q, %d)", key, value), func() string { evicted = s.c.Add(key, value); return fmt.Sprint(evicted) })
+	return evicted
+}
+
+func (s *script) Get(key string) (value int, ok bool) {
+	s.t.Helper()
+	s.do(fmt.Sprintf("Get(%q)", key), func() string { value, ok = s.c.Get(key); return fmt.Sprintf("%d, %v", value, ok) })
+	return value, ok
+}
+
+func (s *script) Peek(key string) (value int, ok bool) {
+	s.t.Helper()
+	s.do(fmt.Sprintf("Peek(%q)", key), func() string { value, ok = s.c.Peek(key); return fmt.Sprintf("%d, %v", value, ok) })
+	return value, ok
+}
+
+func (s *script) Contains(key string) (ok bool) {
+	s.t.Helper()
+	s.do(fmt.Sprintf("Contains(%q)", key), func() string { ok = s.c.Contains(key); return fmt.Sprint(ok) })
+	return ok
+}
+
+func (s *script) Remove(key string) (ok bool) {
+	s.t.Helper()
+	s.do(fmt.Sprintf("Remove(%q)", key), func() string { ok = s.c.Remove(key); return fmt.Sprint(ok) })
+	return ok
+}
+
+func (s *script) Keys() (keys []string) {
+	s.t.Helper()
+	s.do("Keys()", func() string { keys = s.c.Keys(); return fmt.Sprint(keys) })
+	return keys
+}
+
+func (s *script) Values() (values []int) {
+	s.t.Helper()
+	s.do("Values()", func() string { values = s.c.Values(); return fmt.Sprint(values) })
+	return values
+}
+
+func (s *script) Len() (n int) {
+	s.t.Helper()
+	s.do("Len()", func() string { n = s.c.Len(); return fmt.Sprint(n) })
+	return n
+}
+
+// check fails the test unless got, the result of the latest call, prints
+// as want does: "...; c.Keys() = [a c], want [b c]: oldest to newest".
+func (s *script) check(got, want any, format string, args ...any) bool {
+	s.t.Helper()
+	if fmt.Sprint(got) == fmt.Sprint(want) {
+		return true
+	}
+	why := fmt.Sprintf(format, args...)
+	if why != "" {
+		why = ": " + why
+	}
+	s.t.Errorf("%v = %v, want %v%s", s, got, want, why)
+	return false
+}
+
+// wantEvicted checks the eviction callbacks of the latest call, in order,
+// each written as onEvict("a", 1).
+func (s *script) wantEvicted(want ...string) {
+	s.t.Helper()
+	got, wanted := strings.Join(s.evicted, ", "), strings.Join(want, ", ")
+	if got != wanted {
+		s.t.Errorf("%v called %s, want %s", s, orNone(got), orNone(wanted))
+	}
+}
+
+func orNone(calls string) string {
+	if calls == "" {
+		return "no onEvict"
+	}
+	return calls
 }
 
 // R1: a capacity that is not positive is refused with ErrInvalidCapacity and
 // a nil cache; a positive one gives an empty cache of that capacity.
 func TestNewRejectsNonPositiveCapacity(t *testing.T) {
+	katatest.Guard(t)
 	for _, capacity := range []int{0, -1, -1 << 62} {
-		c, err := lru.New[string, int](capacity)
-		assert.ErrorIs(t, err, lru.ErrInvalidCapacity, "New(%d)", capacity)
-		assert.Nil(t, c, "New(%d) must return a nil cache with its error", capacity)
+		call := fmt.Sprintf("lru.New[string, int](%d)", capacity)
+		var (
+			c   *lru.Cache[string, int]
+			err error
+		)
+		if p := catch(func() { c, err = lru.New[string, int](capacity) }); p != nil {
+			t.Errorf("%s panicked: %v; want a nil cache and ErrInvalidCapacity", call, p)
+			continue
+		}
+		if !errors.Is(err, lru.ErrInvalidCapacity) {
+			t.Errorf("%s returned the error %v, want ErrInvalidCapacity", call, err)
+		}
+		if c != nil {
+			t.Errorf("%s returned a cache, want nil with its error", call)
+		}
 	}
 
 	c, err := lru.New[string, int](3)
-	require.NoError(t, err, "New(3)")
-	assert.Equal(t, 3, c.Cap(), "Cap after New(3)")
-	assert.Equal(t, 0, c.Len(), "Len after New(3)")
+	require.NoError(t, err, "lru.New[string, int](3)")
+	require.NotNil(t, c, "lru.New[string, int](3) returned a nil cache")
+	assert.Equal(t, 3, c.Cap(), "c, _ := lru.New[string, int](3); c.Cap()")
+	assert.Equal(t, 0, c.Len(), "c, _ := lru.New[string, int](3); c.Len()")
 }
 
 // R3, R8: inserting into a full cache evicts the oldest entry, and Add
 // reports it.
 func TestEvictsLeastRecentlyUsed(t *testing.T) {
-	c, err := lru.New[string, int](2)
-	require.NoError(t, err)
+	katatest.Guard(t)
+	s := newScript(t, 2)
 
-	assert.False(t, c.Add("a", 1), "Add(a) into an empty cache of capacity 2")
-	assert.False(t, c.Add("b", 2), "Add(b): the cache is now full, nothing leaves")
-	assert.True(t, c.Add("c", 3), "Add(c) into a full cache must evict and return true")
+	assert.False(t, s.Add("a", 1), "%v: the cache has room", s)
+	assert.False(t, s.Add("b", 2), "%v: the cache has room", s)
+	assert.True(t, s.Add("c", 3), "%v: Add of a new key into a full cache evicts and returns true", s)
 
-	assert.False(t, c.Contains("a"), "a was the oldest entry and must be evicted")
-	_, ok := c.Get("a")
-	assert.False(t, ok, "Get(a) after a was evicted")
-	assert.Equal(t, []string{"b", "c"}, c.Keys(), "Keys, oldest to newest")
-	assert.Equal(t, 2, c.Len(), "Len")
+	assert.False(t, s.Contains("a"), "%v: a was the oldest entry and must be evicted", s)
+	_, ok := s.Get("a")
+	assert.False(t, ok, "%v: a was evicted", s)
+	s.check(s.Keys(), []string{"b", "c"}, "oldest to newest")
+	assert.Equal(t, 2, s.Len(), "%v", s)
 }
 
 // R2: a Get that finds its key makes it the newest, so the other entry is
 // evicted next.
 func TestGetRefreshesRecency(t *testing.T) {
-	c, err := lru.New[string, int](2)
-	require.NoError(t, err)
-	c.Add("a", 1)
-	c.Add("b", 2)
+	katatest.Guard(t)
+	s := newScript(t, 2)
+	s.Add("a", 1)
+	s.Add("b", 2)
 
-	v, ok := c.Get("a")
-	require.True(t, ok, "Get(a)")
-	require.Equal(t, 1, v, "Get(a)")
+	v, ok := s.Get("a")
+	require.True(t, ok, "%v: a is present", s)
+	require.Equal(t, 1, v, "%v", s)
 
-	assert.True(t, c.Add("c", 3), "Add(c) into a full cache")
-	assert.False(t, c.Contains("b"), "b became the oldest after Get(a) and must be evicted")
-	assert.Equal(t, []string{"a", "c"}, c.Keys(), "Keys, oldest to newest")
+	assert.True(t, s.Add("c", 3), "%v: the cache is full", s)
+	assert.False(t, s.Contains("b"), "%v: b became the oldest after Get(a) and must be evicted", s)
+	s.check(s.Keys(), []string{"a", "c"}, "oldest to newest")
 }
 
 // R2, R5: Peek and Contains read an entry without making it the newest.
 func TestPeekAndContainsDoNotRefresh(t *testing.T) {
+	katatest.Guard(t)
 	tests := []struct {
 		name  string
-		touch func(t *testing.T, c *lru.Cache[string, int])
+		touch func(t *testing.T, s *script)
 	}{
-		{"Peek", func(t *testing.T, c *lru.Cache[string, int]) {
-			v, ok := c.Peek("a")
-			assert.True(t, ok, "Peek(a)")
-			assert.Equal(t, 1, v, "Peek(a)")
+		{"Peek", func(t *testing.T, s *script) {
+			v, ok := s.Peek("a")
+			assert.True(t, ok, "%v: a is present", s)
+			assert.Equal(t, 1, v, "%v", s)
 		}},
-		{"Contains", func(t *testing.T, c *lru.Cache[string, int]) {
-			assert.True(t, c.Contains("a"), "Contains(a)")
+		{"Contains", func(t *testing.T, s *script) {
+			assert.True(t, s.Contains("a"), "%v: a is present", s)
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := lru.New[string, int](2)
-			require.NoError(t, err)
-			c.Add("a", 1)
-			c.Add("b", 2)
+			s := newScript(t, 2)
+			s.Add("a", 1)
+			s.Add("b", 2)
 
-			tt.touch(t, c)
+			tt.touch(t, s)
 
-			assert.True(t, c.Add("c", 3), "Add(c) into a full cache")
-			assert.False(t, c.Contains("a"), "%s(a) must not refresh a, so a is still the oldest and is evicted", tt.name)
-			assert.Equal(t, []string{"b", "c"}, c.Keys(), "Keys, oldest to newest")
+			assert.True(t, s.Add("c", 3), "%v: the cache is full", s)
+			assert.False(t, s.Contains("a"), "%v: %s(a) must not refresh a, so a is still the oldest and is evicted", s, tt.name)
+			s.check(s.Keys(), []string{"b", "c"}, "oldest to newest")
 		})
 	}
 }
@@ -114,84 +258,97 @@ func TestPeekAndContainsDoNotRefresh(t *testing.T) {
 // R6, R9: Remove deletes a present key and reports it; a missing key is a
 // no-op. Len follows, and the freed room is usable.
 func TestRemoveAndLen(t *testing.T) {
-	c, err := lru.New[string, int](3)
-	require.NoError(t, err)
-	c.Add("a", 1)
-	c.Add("b", 2)
-	c.Add("c", 3)
-	require.Equal(t, 3, c.Len(), "Len after three Adds")
+	katatest.Guard(t)
+	s := newScript(t, 3)
+	s.Add("a", 1)
+	s.Add("b", 2)
+	s.Add("c", 3)
+	require.Equal(t, 3, s.Len(), "%v", s)
 
-	assert.True(t, c.Remove("b"), "Remove(b) of a present key")
-	assert.Equal(t, 2, c.Len(), "Len after Remove(b)")
-	assert.False(t, c.Contains("b"), "Contains(b) after Remove(b)")
-	assert.False(t, c.Remove("b"), "Remove(b) a second time")
-	assert.False(t, c.Remove("zz"), "Remove of a key never added")
-	assert.Equal(t, 2, c.Len(), "Len after removing missing keys")
-	assert.Equal(t, []string{"a", "c"}, c.Keys(), "Keys after Remove(b)")
+	assert.True(t, s.Remove("b"), "%v: b is present", s)
+	assert.Equal(t, 2, s.Len(), "%v", s)
+	assert.False(t, s.Contains("b"), "%v: b was removed", s)
+	assert.False(t, s.Remove("b"), "%v: b was removed already", s)
+	assert.False(t, s.Remove("zz"), "%v: zz was never added", s)
+	assert.Equal(t, 2, s.Len(), "%v: removing missing keys changes nothing", s)
+	s.check(s.Keys(), []string{"a", "c"}, "oldest to newest")
 
-	assert.False(t, c.Add("d", 4), "Add(d) fills the room freed by Remove: nothing is evicted")
-	assert.Equal(t, 3, c.Len(), "Len after Add(d)")
-	assert.Equal(t, []string{"a", "c", "d"}, c.Keys(), "Keys after Add(d)")
+	assert.False(t, s.Add("d", 4), "%v: Remove freed room, so nothing is evicted", s)
+	assert.Equal(t, 3, s.Len(), "%v", s)
+	s.check(s.Keys(), []string{"a", "c", "d"}, "oldest to newest")
 }
 
 // R2, R8: Keys lists the keys from the oldest to the newest, and Values lists
 // the values in the same order.
 func TestKeysOldestToNewest(t *testing.T) {
-	c, err := lru.New[string, int](4)
-	require.NoError(t, err)
-	assert.Empty(t, c.Keys(), "Keys of an empty cache")
-	assert.Empty(t, c.Values(), "Values of an empty cache")
+	katatest.Guard(t)
+	s := newScript(t, 4)
+	assert.Empty(t, s.Keys(), "%v: an empty cache", s)
+	assert.Empty(t, s.Values(), "%v: an empty cache", s)
 
 	steps := []struct {
 		do     func()
-		name   string
 		keys   []string
 		values []int
 	}{
-		{func() { c.Add("a", 1) }, "Add(a)", []string{"a"}, []int{1}},
-		{func() { c.Add("b", 2) }, "Add(b)", []string{"a", "b"}, []int{1, 2}},
-		{func() { c.Add("c", 3) }, "Add(c)", []string{"a", "b", "c"}, []int{1, 2, 3}},
-		{func() { c.Get("a") }, "Get(a)", []string{"b", "c", "a"}, []int{2, 3, 1}},
-		{func() { c.Add("d", 4) }, "Add(d)", []string{"b", "c", "a", "d"}, []int{2, 3, 1, 4}},
-		{func() { c.Get("b") }, "Get(b)", []string{"c", "a", "d", "b"}, []int{3, 1, 4, 2}},
-		{func() { c.Get("zz") }, "Get(zz), a miss", []string{"c", "a", "d", "b"}, []int{3, 1, 4, 2}},
-		{func() { c.Get("d") }, "Get(d)", []string{"c", "a", "b", "d"}, []int{3, 1, 2, 4}},
-		{func() { c.Add("e", 5) }, "Add(e) evicts c", []string{"a", "b", "d", "e"}, []int{1, 2, 4, 5}},
+		{func() { s.Add("a", 1) }, []string{"a"}, []int{1}},
+		{func() { s.Add("b", 2) }, []string{"a", "b"}, []int{1, 2}},
+		{func() { s.Add("c", 3) }, []string{"a", "b", "c"}, []int{1, 2, 3}},
+		{func() { s.Get("a") }, []string{"b", "c", "a"}, []int{2, 3, 1}},
+		{func() { s.Add("d", 4) }, []string{"b", "c", "a", "d"}, []int{2, 3, 1, 4}},
+		{func() { s.Get("b") }, []string{"c", "a", "d", "b"}, []int{3, 1, 4, 2}},
+		{func() { s.Get("zz") }, []string{"c", "a", "d", "b"}, []int{3, 1, 4, 2}}, // a miss
+		{func() { s.Get("d") }, []string{"c", "a", "b", "d"}, []int{3, 1, 2, 4}},
+		{func() { s.Add("e", 5) }, []string{"a", "b", "d", "e"}, []int{1, 2, 4, 5}}, // evicts c
 	}
-	for _, s := range steps {
-		s.do()
-		assert.Equal(t, s.keys, c.Keys(), "Keys after %s", s.name)
-		assert.Equal(t, s.values, c.Values(), "Values after %s", s.name)
+	for _, step := range steps {
+		step.do()
+		s.check(s.Keys(), step.keys, "oldest to newest")
+		s.check(s.Values(), step.values, "in the order of Keys")
 	}
 }
 
 // R12: the callback receives the key and value of each entry evicted for
 // capacity, when it is evicted, and nothing else.
 func TestOnEvictOnCapacityEviction(t *testing.T) {
-	var log []evicted
-	c := newCache(t, 2, &log)
+	katatest.Guard(t)
+	s := newScript(t, 2)
 
-	c.Add("a", 1)
-	c.Add("b", 2)
-	assert.Empty(t, log, "no callback before the cache is over capacity")
+	s.Add("a", 1)
+	s.wantEvicted()
+	s.Add("b", 2)
+	s.wantEvicted()
 
-	require.True(t, c.Add("c", 3), "Add(c) into a full cache")
-	assert.Equal(t, []evicted{{"a", 1}}, log, "callbacks after Add(c)")
+	require.True(t, s.Add("c", 3), "%v: the cache is full", s)
+	s.wantEvicted(`onEvict("a", 1)`)
 
-	c.Get("b")
-	require.True(t, c.Add("d", 4), "Add(d) into a full cache")
-	assert.Equal(t, []evicted{{"a", 1}, {"c", 3}}, log, "callbacks after Get(b) and Add(d): c was the oldest")
+	s.Get("b")
+	s.wantEvicted()
+	require.True(t, s.Add("d", 4), "%v: the cache is full", s)
+	s.wantEvicted(`onEvict("c", 3)`) // c was the oldest after Get(b)
 }
 
 // R9, R14: concurrent Adds and reads never leave more entries than the
 // capacity. Run with -race: an unlocked cache is reported as a data race.
 func TestConcurrentAddAndLen(t *testing.T) {
+	katatest.Guard(t)
 	const capacity = 16
 	c, err := lru.New[int, int](capacity)
-	require.NoError(t, err)
+	require.NoError(t, err, "lru.New[int, int](16)")
 
-	var overCap atomic.Int64
+	var (
+		overCap  atomic.Int64
+		panicked atomic.Value
+	)
 	katatest.Hammer(8, 1000, func(g, i int) {
+		if panicked.Load() != nil {
+			return // a panic may have left the cache's lock held
+		}
+		defer func() {
+			if p := recover(); p != nil {
+				panicked.CompareAndSwap(nil, fmt.Sprint(p))
+			}
+		}()
 		key := (g*7 + i) % 40 // overlapping keys: inserts, updates and evictions
 		c.Add(key, i)
 		if c.Len() > capacity {
@@ -200,9 +357,13 @@ func TestConcurrentAddAndLen(t *testing.T) {
 		c.Contains(key)
 	})
 
-	assert.Zero(t, overCap.Load(), "number of times Len exceeded Cap during the run")
-	assert.Equal(t, capacity, c.Len(), "Len after more distinct keys than the capacity")
-	assert.Len(t, c.Keys(), c.Len(), "Keys and Len must agree")
+	const what = "c, _ := lru.New[int, int](16); 8 goroutines call c.Add(key, i), c.Len() and c.Contains(key) 1000 times each, keys 0 to 39"
+	if p := panicked.Load(); p != nil {
+		t.Fatalf("%s: a call panicked: %v", what, p)
+	}
+	assert.Zero(t, overCap.Load(), "%s: how often c.Len() returned more than 16", what)
+	assert.Equal(t, capacity, c.Len(), "%s; then c.Len()", what)
+	assert.Len(t, c.Keys(), c.Len(), "%s; then c.Keys() must hold c.Len() keys", what)
 }
 
 // The benchmarks fill a cache of int keys 0..n-1 (values equal to the keys).
