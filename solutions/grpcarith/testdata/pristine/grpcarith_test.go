@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -36,15 +38,63 @@ type testServer struct {
 	served chan error // receives gs.Serve's result
 }
 
-// panicked is the start of the message of the status error that
-// recoverPanics returns for a handler that panicked.
+// panicked is the start of the message of the status error that a
+// handlerWatch returns for a handler that panicked.
 const panicked = "the handler panicked: "
 
-// recoverPanics turns a panic in a handler into a status error that names
-// the panic value, so that a test can report it (an unrecovered panic in a
-// handler ends the whole test binary).
-func recoverPanics(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+// handlerWatch is an interceptor that startServer installs: it turns a
+// panic in a handler into a status error naming the panic value (an
+// unrecovered panic in a handler ends the whole test binary), and it keeps
+// the handler calls in progress, so that a test stuck in an RPC says which
+// handler never returned.
+type handlerWatch struct {
+	mu    sync.Mutex
+	next  int
+	calls map[int]string
+}
+
+// watchHandlers returns a handlerWatch for startServer and arms a timer that
+// panics, after 4 s of real time, naming the handler calls still running.
+// Call it outside the bubble (a timer made in a bubble runs on virtual
+// time); it never fires in a passing run.
+func watchHandlers(t *testing.T) *handlerWatch {
+	w := &handlerWatch{calls: map[int]string{}}
+	name := t.Name()
+	timer := time.AfterFunc(4*time.Second, func() {
+		w.mu.Lock()
+		var running []string
+		for _, c := range w.calls {
+			running = append(running, c)
+		}
+		w.mu.Unlock()
+		if len(running) > 0 {
+			sort.Strings(running)
+			panic(fmt.Sprintf("%s: still running after 4s of real time: the handler call %s has not returned: does it wait for something that never comes (a lock that is never released)?",
+				name, strings.Join(running, ", ")))
+		}
+	})
+	t.Cleanup(func() { timer.Stop() })
+	return w
+}
+
+// intercept is the grpc.UnaryServerInterceptor of w.
+func (w *handlerWatch) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	call := info.FullMethod[strings.LastIndexByte(info.FullMethod, '/')+1:]
+	switch r := req.(type) {
+	case *arithv1.BinaryRequest:
+		call += "(" + args(r.GetA(), r.GetB()) + ")"
+	case *healthpb.HealthCheckRequest:
+		call = fmt.Sprintf("health %s(%q)", call, r.GetService())
+	}
+	w.mu.Lock()
+	id := w.next
+	w.next++
+	w.calls[id] = call
+	w.mu.Unlock()
 	defer func() {
+		w.mu.Lock()
+		delete(w.calls, id)
+		w.mu.Unlock()
 		if r := recover(); r != nil {
 			if r == "not implemented" {
 				panic(r) // the stub
@@ -55,12 +105,24 @@ func recoverPanics(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handle
 	return handler(ctx, req)
 }
 
-// startServer builds a server with NewGRPCServer(opts...) (and an
-// interceptor that reports panics), serves it on a bufconn listener and
-// dials it. Call it inside the bubble, and end the bubble with stop.
-func startServer(t *testing.T, opts ...grpc.ServerOption) *testServer {
+// startServer builds a server with NewGRPCServer(opts...) and w's
+// interceptor, serves it on a bufconn listener and dials it. Call it inside
+// the bubble, and end the bubble with stop.
+func startServer(t *testing.T, w *handlerWatch, opts ...grpc.ServerOption) *testServer {
 	t.Helper()
-	gs, hs := grpcarith.NewGRPCServer(append([]grpc.ServerOption{grpc.ChainUnaryInterceptor(recoverPanics)}, opts...)...)
+	var gs *grpc.Server
+	var hs *health.Server
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == "not implemented" {
+					panic(r) // the stub
+				}
+				t.Fatalf("NewGRPCServer(opts...) panicked: %v", r)
+			}
+		}()
+		gs, hs = grpcarith.NewGRPCServer(append([]grpc.ServerOption{grpc.ChainUnaryInterceptor(w.intercept)}, opts...)...)
+	}()
 	require.NotNil(t, gs, "NewGRPCServer(opts...) returned a nil *grpc.Server")
 	require.NotNil(t, hs, "NewGRPCServer(opts...) returned a nil *health.Server")
 	lis := bufconn.Listen(1 << 20)
@@ -121,8 +183,9 @@ func describe(err error) string {
 // exact results, and division truncated toward zero as Go's / and % do.
 func TestAddMultiplyDivide(t *testing.T) {
 	katatest.Guard(t)
+	w := watchHandlers(t)
 	synctest.Test(t, func(t *testing.T) {
-		s := startServer(t)
+		s := startServer(t, w)
 		defer s.stop()
 		ctx := context.Background()
 
@@ -172,8 +235,9 @@ func TestAddMultiplyDivide(t *testing.T) {
 // division by zero (G4, G6).
 func TestDivideByZeroInvalidArgument(t *testing.T) {
 	katatest.Guard(t)
+	w := watchHandlers(t)
 	synctest.Test(t, func(t *testing.T) {
-		s := startServer(t)
+		s := startServer(t, w)
 		defer s.stop()
 
 		resp, err := s.arith.Divide(context.Background(), req(1, 0))
@@ -185,8 +249,9 @@ func TestDivideByZeroInvalidArgument(t *testing.T) {
 // in an int64 fails instead of wrapping around (G3).
 func TestAddOverflowInvalidArgument(t *testing.T) {
 	katatest.Guard(t)
+	w := watchHandlers(t)
 	synctest.Test(t, func(t *testing.T) {
-		s := startServer(t)
+		s := startServer(t, w)
 		defer s.stop()
 
 		resp, err := s.arith.Add(context.Background(), req(math.MaxInt64, 1))
@@ -211,8 +276,9 @@ func checkInvalidArgument(t *testing.T, call string, gotResp bool, err error, wa
 // a whole ("") and the Arith service are SERVING (G8, G9).
 func TestHealthServing(t *testing.T) {
 	katatest.Guard(t)
+	w := watchHandlers(t)
 	synctest.Test(t, func(t *testing.T) {
-		s := startServer(t)
+		s := startServer(t, w)
 		defer s.stop()
 
 		for _, name := range []string{"", "arith.v1.Arith"} {
@@ -229,8 +295,9 @@ func TestHealthServing(t *testing.T) {
 // new RPC fails with Unavailable.
 func TestShutdownIdle(t *testing.T) {
 	katatest.Guard(t)
+	w := watchHandlers(t)
 	synctest.Test(t, func(t *testing.T) {
-		s := startServer(t)
+		s := startServer(t, w)
 		defer s.stop()
 		ctx := context.Background()
 		_, err := s.arith.Add(ctx, req(1, 1))
