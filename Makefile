@@ -19,13 +19,25 @@ PROTOS          = $(shell find katas -name '*.proto')
 # stubs fail by design (the grader and verify test those).
 PROJECT_PKGS = $(shell $(GO) list ./... | grep -v '/katas/')
 
-.PHONY: help grade verify grader test unit vet fmt-check mod-check pristine pristine-check bench proto proto-check
+.PHONY: help grade practice hint reset stats verify grader test unit vet fmt-check mod-check pristine pristine-check bench proto proto-check
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 grade: grader ## grade your katas and print the scorecard (KATA=name for one)
 	@bin/grader grade $(FLAGS) $(KATA)
+
+practice: grader ## timed practice of one kata: make practice KATA=lru (FLAGS="--minutes 30", or KATA= FLAGS=--random)
+	@bin/grader practice $(FLAGS) $(KATA)
+
+hint: grader ## the next hint of a kata: make hint KATA=lru
+	@bin/grader hint $(FLAGS) $(KATA)
+
+reset: grader ## back up your files of a kata and put its stub back: make reset KATA=lru
+	@bin/grader reset $(FLAGS) $(KATA)
+
+stats: grader ## your practice statistics (KATA=name for some)
+	@bin/grader stats $(FLAGS) $(KATA)
 
 verify: grader ## check every kata's verify contract: reference, stub, mutants, API
 	@bin/grader verify $(FLAGS) $(KATA)

@@ -9,6 +9,9 @@
 //
 //	grade   run every kata's visible and hidden tests and print a scorecard (default)
 //	verify  check the verify contract of each kata (maintainers; make test runs it)
+//	practice timed practice of one kata (watch, re-run, hints, history)
+//	hint    the next hint of a kata
+//	reset   back up a kata folder and put the pristine stub back
 //	list    every kata with its practice status and when it is due again
 //	stats   practice statistics: bests, medians, trends, streak
 //	catalog print the kata catalog as the README's Markdown table
@@ -62,6 +65,9 @@ func commands() []command {
 	return []command{
 		{"grade", "run the katas' visible and hidden tests and print a scorecard (default)", "grade [flags] [kata...]", runGrade},
 		{"verify", "check each kata's verify contract (maintainers)", "verify [flags] [kata...]", runVerify},
+		{"practice", "timed practice of one kata: watch, re-run, hints, record (make practice KATA=lru)", "practice [flags] <kata> | practice --random", runPractice},
+		{"hint", "the next hint of a kata (make hint KATA=lru)", "hint [flags] <kata>", runHint},
+		{"reset", "start a kata over: back up your files, put the stub back (make reset KATA=lru)", "reset [flags] <kata>", runReset},
 		{"list", "every kata with its practice status, best time and when it is due again", "list [flags]", runList},
 		{"stats", "your practice statistics: bests, medians, trends, streak", "stats [flags] [kata...]", runStats},
 		{"catalog", "print the kata catalog as a Markdown table (the README's)", "catalog [flags]", runCatalog},

@@ -60,6 +60,9 @@ type Config struct {
 	BenchRounds int
 	// Progress receives one line per step; nil is silent.
 	Progress io.Writer
+	// VisibleOnly runs the visible tests alone, without the hidden ones
+	// (practice runs them on every save).
+	VisibleOnly bool
 }
 
 // Tags are the build tags every graded run uses.
@@ -81,7 +84,7 @@ func Grade(ctx context.Context, cfg Config) (*result.Run, error) {
 	}
 	defer os.RemoveAll(tmp)
 
-	run := &result.Run{Version: result.Version, Started: start, Race: cfg.Race, GoVersion: goVersion()}
+	run := &result.Run{Version: result.Version, Started: start, Race: cfg.Race, GoVersion: GoVersion()}
 	if !cfg.Race {
 		run.Notes = append(run.Notes, "race detector off: cgo is not available (CGO_ENABLED=0 or no C compiler); races are not detected")
 	}
@@ -94,14 +97,14 @@ func Grade(ctx context.Context, cfg Config) (*result.Run, error) {
 		if cfg.Code != nil {
 			code = cfg.Code(k)
 		}
-		vs[i] = Variant{Kata: k, Code: code, Hidden: true}
+		vs[i] = Variant{Kata: k, Code: code, Hidden: !cfg.VisibleOnly}
 		if cfg.Pristine != nil {
 			set, err := pristineVisible(cfg.Pristine, k)
 			if err != nil {
 				return nil, err
 			}
 			katas[i] = set.kata
-			vs[i] = Variant{Kata: set.kata, Code: code, Hidden: true, TestFiles: set.testFiles,
+			vs[i] = Variant{Kata: set.kata, Code: code, Hidden: !cfg.VisibleOnly, TestFiles: set.testFiles,
 				OwnFiles: set.ownFiles, OwnTests: set.ownTests, Notes: set.notes}
 		}
 	}
@@ -527,7 +530,8 @@ func mustRel(root, dir string) string {
 	return rel
 }
 
-func goVersion() string {
+// GoVersion is the go command's `go env GOVERSION`, or "" when it cannot say.
+func GoVersion() string {
 	out, err := exec.Command("go", "env", "GOVERSION").Output()
 	if err != nil {
 		return ""

@@ -176,9 +176,14 @@ t := {{NAME}}.New()
 
 ## Hints
 
-<!-- A few hints, from a nudge to the key idea. -->
+<!-- A few hints, from a nudge to the key idea; grader hint shows them one
+at a time, so keep each in its own block. -->
 
-1. Start with the rules in order.
+<details>
+<summary>Hint 1: start with the rules</summary>
+
+Take the rules in order; each has a visible test.
+</details>
 
 ## How to run
 
