@@ -18,7 +18,7 @@ import (
 	"github.com/microkata/microkata/grader/internal/grade"
 	"github.com/microkata/microkata/grader/internal/hints"
 	"github.com/microkata/microkata/grader/internal/history"
-	"github.com/microkata/microkata/grader/internal/practice"
+	loop "github.com/microkata/microkata/grader/internal/practice"
 	"github.com/microkata/microkata/grader/internal/pristine"
 	"github.com/microkata/microkata/grader/internal/reset"
 	"github.com/microkata/microkata/grader/internal/result"
@@ -110,13 +110,13 @@ Exit status: 0 solved, 1 time up or quit, 2 usage error.`, args, stdout, stderr,
 		return exitUsage
 	}
 	k := katas[0]
-	mode := practice.ModePractice
+	mode := loop.ModePractice
 	if random {
 		if seed == 0 {
 			seed = uint64(time.Now().UnixNano())
 		}
 		k = pickKata(katas, readHistory(store, stderr), clockNow(), seed)
-		mode = practice.ModeRandom
+		mode = loop.ModeRandom
 		fmt.Fprintf(stdout, "interview simulation: picked %s (seed %d: grader practice --random --seed %d picks it again)\n\n", k.Name, seed, seed)
 		if readme, err := os.ReadFile(filepath.Join(k.Dir, "README.md")); err == nil {
 			fmt.Fprintln(stdout, hints.Task(string(readme)))
@@ -132,10 +132,10 @@ Exit status: 0 solved, 1 time up or quit, 2 usage error.`, args, stdout, stderr,
 		return exitUsage
 	}
 	var hs []hints.Hint
-	if mode == practice.ModePractice {
+	if mode == loop.ModePractice {
 		hs, _ = kataHints(k) // a kata without hints still practises
 	}
-	watcher, err := practice.Watch(ctx, k.Dir)
+	watcher, err := loop.Watch(ctx, k.Dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "grader: %v\n", err)
 		return exitUsage
@@ -184,10 +184,10 @@ Exit status: 0 solved, 1 time up or quit, 2 usage error.`, args, stdout, stderr,
 		}
 	}
 	useColor := color == "always" || color == "auto" && tty && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
-	out, err := practice.Run(ctx, practice.Config{
+	out, err := loop.Run(ctx, loop.Config{
 		Kata: k.Name, Title: k.Title, Difficulty: k.Difficulty,
-		File:  filepath.ToSlash(filepath.Join("katas", k.Name, k.Package+".go")),
-		Files: func() []string { return learnerFiles(k) },
+		File:   filepath.ToSlash(filepath.Join("katas", k.Name, k.Package+".go")),
+		Files:  func() []string { return learnerFiles(k) },
 		Budget: budget, Mode: mode, Hints: hs, Grade: gradeOne, Bench: !noBench, Store: store,
 		Changes: watcher.Changes, WatchKind: watcher.Kind, Keys: keys,
 		Out: stdout, TTY: tty, Width: width, Color: useColor, Now: clockNow, GoVersion: grade.GoVersion(),
@@ -281,7 +281,7 @@ counted since your last attempt at the kata ended).`, args, stdout, stderr, &cf,
 		fmt.Fprintf(stderr, "grader: %v\n", err)
 		return exitUsage
 	}
-	fmt.Fprintln(stdout, practice.Format(hs[n-1], n, len(hs)))
+	fmt.Fprintln(stdout, loop.Format(hs[n-1], n, len(hs)))
 	return exitOK
 }
 

@@ -150,4 +150,3 @@ func Describe(r *Result) string {
 	}
 	return strings.TrimSuffix(b.String(), "\n") + "\n"
 }
-
