@@ -131,9 +131,15 @@ func (s *script) Len() (n int) {
 
 // check fails the test unless got, the result of the latest call, prints
 // as want does: "...; c.Keys() = [a c], want [b c]: oldest to newest".
+// A Keys or Values call that passes is dropped from the sequence.
 func (s *script) check(got, want any, format string, args ...any) bool {
 	s.t.Helper()
 	if fmt.Sprint(got) == fmt.Sprint(want) {
+		// A Keys or Values that returned what it should tells the reader
+		// nothing new: keep the sequence short.
+		if n := len(s.calls) - 1; s.last == "c.Keys()" || s.last == "c.Values()" {
+			s.calls, s.last = s.calls[:n], ""
+		}
 		return true
 	}
 	why := fmt.Sprintf(format, args...)
@@ -283,8 +289,8 @@ func TestRemoveAndLen(t *testing.T) {
 func TestKeysOldestToNewest(t *testing.T) {
 	katatest.Guard(t)
 	s := newScript(t, 4)
-	assert.Empty(t, s.Keys(), "%v: an empty cache", s)
-	assert.Empty(t, s.Values(), "%v: an empty cache", s)
+	s.check(s.Keys(), []string{}, "an empty cache")
+	s.check(s.Values(), []int{}, "an empty cache")
 
 	steps := []struct {
 		do     func()
