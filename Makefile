@@ -19,7 +19,7 @@ PROTOS          = $(shell find katas -name '*.proto')
 # stubs fail by design (the grader and verify test those).
 PROJECT_PKGS = $(shell $(GO) list ./... | grep -v '/katas/')
 
-.PHONY: help grade practice hint reset stats verify grader test unit vet fmt-check mod-check pristine pristine-check bench proto proto-check
+.PHONY: help grade practice hint reset list stats verify grader test unit vet fmt-check mod-check pristine pristine-check bench proto proto-check
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,6 +35,9 @@ hint: grader ## the next hint of a kata: make hint KATA=lru
 
 reset: grader ## back up your files of a kata and put its stub back: make reset KATA=lru
 	@bin/grader reset $(FLAGS) $(KATA)
+
+list: grader ## every kata with its practice status, best time and when it is due again
+	@bin/grader list $(FLAGS)
 
 stats: grader ## your practice statistics (KATA=name for some)
 	@bin/grader stats $(FLAGS) $(KATA)
