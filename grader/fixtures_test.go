@@ -156,7 +156,7 @@ const (
 )
 
 // buildGrader builds the grader binary into a temporary folder of t.
-func buildGrader(t *testing.T) string {
+func buildGrader(t testing.TB) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {

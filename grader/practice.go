@@ -22,6 +22,7 @@ import (
 	"github.com/microkata/microkata/grader/internal/pristine"
 	"github.com/microkata/microkata/grader/internal/reset"
 	"github.com/microkata/microkata/grader/internal/result"
+	"github.com/microkata/microkata/grader/internal/review"
 )
 
 // openHistory opens the learner's history in the state directory.
@@ -367,18 +368,14 @@ does not ship. Works without git. Asks first on a terminal, unless --yes.`, args
 	return exitOK
 }
 
-// dueKatas are the katas to practise now: never solved, or due again by
-// list's rule.
+// dueKatas are the katas to practise now: never solved, or due today or
+// before by list's rule (package review).
 func dueKatas(katas []*catalog.Kata, events []history.Event, now time.Time) []*catalog.Kata {
-	solved := map[string]bool{}
-	for _, a := range history.Attempts(events) {
-		if a.Result == history.Solved {
-			solved[a.Kata] = true
-		}
-	}
+	sum := review.Summarize(events, now)
 	var out []*catalog.Kata
 	for _, k := range katas {
-		if !solved[k.Name] {
+		r := sum.Kata(k.Name)
+		if r.Status != review.Solved || r.Schedule.DueBy(sum.Today) {
 			out = append(out, k)
 		}
 	}

@@ -31,7 +31,7 @@ const fixtureModule = "github.com/microkata/microkata/grader/testdata/root"
 
 // learnerRepo makes a copy of the repository holding the fixture katas
 // named, as a learner's download would be: with the pristine copies.
-func learnerRepo(t *testing.T, bin string, katas ...string) string {
+func learnerRepo(t testing.TB, bin string, katas ...string) string {
 	t.Helper()
 	root := t.TempDir()
 	gomod, err := os.ReadFile("../go.mod")
@@ -56,7 +56,7 @@ func learnerRepo(t *testing.T, bin string, katas ...string) string {
 	return root
 }
 
-func copyFile(t *testing.T, from, to string) {
+func copyFile(t testing.TB, from, to string) {
 	t.Helper()
 	data, err := os.ReadFile(from)
 	require.NoError(t, err)
@@ -64,7 +64,7 @@ func copyFile(t *testing.T, from, to string) {
 	require.NoError(t, os.WriteFile(to, data, 0o644))
 }
 
-func copyTree(t *testing.T, from, to string) {
+func copyTree(t testing.TB, from, to string) {
 	t.Helper()
 	require.NoError(t, filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
