@@ -10,6 +10,7 @@ package katatest
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -106,16 +107,35 @@ func stuck(helpers ...string) string {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
-	var under []leakreport.Goroutine
+	// Goroutines that run a kata's own code come first: a library the
+	// kata uses (grpc, say) also counts as code under test, but its
+	// goroutines are rarely where the learner's bug waits.
+	var kata, other []leakreport.Goroutine
 	for _, g := range leakreport.Parse(string(buf)) {
 		if g.State == "running" || g.State == "runnable" || g.State == "syscall" {
 			continue
 		}
-		if leakreport.RunsCodeUnderTest(g, helpers...) {
-			under = append(under, g)
+		if !leakreport.RunsCodeUnderTest(g, helpers...) {
+			continue
+		}
+		if runsKata(g) {
+			kata = append(kata, g)
+		} else {
+			other = append(other, g)
 		}
 	}
-	return leakreport.Summarize(under, 2)
+	return leakreport.Summarize(append(kata, other...), 2)
+}
+
+// runsKata reports whether g runs a function of a kata package (its import
+// path has a "/katas/" element), not only libraries.
+func runsKata(g leakreport.Goroutine) bool {
+	for _, f := range g.Frames {
+		if strings.Contains(f, "/katas/") {
+			return true
+		}
+	}
+	return false
 }
 
 // Within runs fn in a new goroutine and waits at most d of real time for it
