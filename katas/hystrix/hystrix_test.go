@@ -1,0 +1,22 @@
+package hystrix_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/microkata/microkata/internal/katatest"
+	"github.com/microkata/microkata/katas/hystrix"
+)
+
+// Rule 1.
+func TestNew(t *testing.T) {
+	katatest.Guard(t)
+	assert.NotNil(t, hystrix.New(), "New() returned nil")
+}
+
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		_ = hystrix.New()
+	}
+}

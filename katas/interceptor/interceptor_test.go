@@ -1,0 +1,22 @@
+package interceptor_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/microkata/microkata/internal/katatest"
+	"github.com/microkata/microkata/katas/interceptor"
+)
+
+// Rule 1.
+func TestNew(t *testing.T) {
+	katatest.Guard(t)
+	assert.NotNil(t, interceptor.New(), "New() returned nil")
+}
+
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		_ = interceptor.New()
+	}
+}
