@@ -25,6 +25,10 @@ const (
 	// Passing means every visible and hidden test passed, with no race and
 	// no leaked goroutine.
 	Passing Status = "passing"
+	// Refused means a take-home submission's code for the kata was not
+	// built at all: it broke the static policy (a forbidden import,
+	// //go:linkname, TestMain, ...). Kata.Notes says why.
+	Refused Status = "refused"
 )
 
 // Run is the result of one `grader grade`.
@@ -47,6 +51,41 @@ type Run struct {
 	Notes []string `json:"notes,omitempty"`
 	// Total sums the katas.
 	Total Total `json:"total"`
+	// Submission describes the take-home submission graded, when one was
+	// (grader grade --submission); nil for a learner's own tree.
+	Submission *Submission `json:"submission,omitempty"`
+}
+
+// Submission is what a report says about a graded take-home submission.
+type Submission struct {
+	// Name is the submission's file or folder name; SHA256 the hash of the
+	// archive (or, for a folder, of its files' names and contents).
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+	// Candidate is the candidate id from the bundle's manifest, if any.
+	Candidate string `json:"candidate,omitempty"`
+	// Sandbox says how the test binaries ran: "bubblewrap" or "off".
+	Sandbox string `json:"sandbox"`
+	// Warnings are remarks on the submission as a whole: a manifest that
+	// does not match, files for katas that were not asked for.
+	Warnings []string `json:"warnings,omitempty"`
+	// Refused, when set, is why the submission could not be graded at all
+	// (an archive entry that escapes, a zip bomb, ...): no kata ran.
+	Refused string `json:"refused,omitempty"`
+}
+
+// Batch is the comparison of several submissions graded one after another
+// (grader grade --batch).
+type Batch struct {
+	// Version is the result model version.
+	Version int `json:"version"`
+	// Started is when the batch began; Duration its wall time in seconds.
+	Started  time.Time `json:"started"`
+	Duration float64   `json:"durationSeconds"`
+	// Katas are the katas graded, in catalog order: the table's columns.
+	Katas []string `json:"katas"`
+	// Runs holds one graded submission each, in the order of their names.
+	Runs []Run `json:"runs"`
 }
 
 // Total sums the rows of a Run.
