@@ -61,9 +61,13 @@ func Watchdog(t testing.TB, d time.Duration, cause string) {
 // without its Unlock on some path, or a lock taken twice?)". Like Watchdog,
 // the panic ends the test binary: nothing else can stop a goroutine stuck on
 // a mutex.
-func Guard(t testing.TB) {
+//
+// An optional cause names the likely bug in the words of the kata ("does
+// Take sleep while holding the lock?"); it comes first in the message, before
+// what the goroutines wait for.
+func Guard(t testing.TB, cause ...string) {
 	t.Helper()
-	watchdog(t, GuardTimeout, "", nil)
+	watchdog(t, GuardTimeout, strings.Join(cause, "; "), nil)
 }
 
 func watchdog(t testing.TB, d time.Duration, cause string, p Panicker) {

@@ -225,7 +225,7 @@ func assertion(out string) string {
 				if n == "" || strings.HasSuffix(n, ":") && !strings.Contains(n, " ") || strings.HasPrefix(n, "Test:") || strings.HasPrefix(n, "Messages:") {
 					break
 				}
-				if strings.HasPrefix(n, "expected:") || strings.HasPrefix(n, "actual") {
+				if strings.HasPrefix(n, "expected:") || strings.HasPrefix(n, "actual") || strings.HasPrefix(n, "in chain:") {
 					msg += " " + n
 				}
 			}
