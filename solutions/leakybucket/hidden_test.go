@@ -9,41 +9,96 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/microkata/microkata/internal/katatest"
 	"github.com/microkata/microkata/katas/leakybucket"
 	ref "github.com/microkata/microkata/solutions/leakybucket"
 )
 
+// Every failure message names the calls that led to it, with virtual
+// times as offsets from the first call ("+100ms"), what came back and what
+// was expected: a learner sees only the test's name, category and message.
+
 // hMs is n milliseconds.
 func hMs(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 
-// hNew is New that fails the test on error.
-func hNew(t testing.TB, rate int, opts ...leakybucket.Option) *leakybucket.Limiter {
+// hErrName names an error by the sentinel it matches.
+func hErrName(err error) string {
+	switch {
+	case err == nil:
+		return "nil"
+	case errors.Is(err, leakybucket.ErrInvalidRate):
+		return "ErrInvalidRate"
+	case errors.Is(err, leakybucket.ErrInvalidOption):
+		return "ErrInvalidOption"
+	case errors.Is(err, leakybucket.ErrQueueFull):
+		return "ErrQueueFull"
+	case errors.Is(err, context.Canceled):
+		return "context.Canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "context.DeadlineExceeded"
+	}
+	return fmt.Sprintf("error %q", err.Error())
+}
+
+// hOff prints a permission time as an offset from start.
+func hOff(start, t time.Time) string {
+	if t.IsZero() {
+		return "the zero Time"
+	}
+	if d := t.Sub(start); d < 0 {
+		return d.String()
+	}
+	return "+" + t.Sub(start).String()
+}
+
+// hNew is New that fails the test on error; call is the New call as Go.
+func hNew(t testing.TB, call string, rate int, opts ...leakybucket.Option) *leakybucket.Limiter {
 	t.Helper()
 	l, err := leakybucket.New(rate, opts...)
-	require.NoError(t, err, "New(%d, ...)", rate)
-	require.NotNil(t, l, "New(%d, ...)", rate)
+	if err != nil || l == nil {
+		t.Fatalf("%s = (limiter == nil: %v, %s), want a limiter and nil", call, l == nil, hErrName(err))
+	}
 	return l
 }
 
 // hTakes calls Take once per entry of want and checks that each call both
-// returns at, and returns as its permission time, want[i] after start.
-// Call it inside a bubble.
-func hTakes(t *testing.T, l *leakybucket.Limiter, start time.Time, want []time.Duration) {
+// returns at, and returns as its permission time, want[i] after start;
+// setup describes the limiter and the calls before. Call it inside a
+// bubble.
+func hTakes(t *testing.T, l *leakybucket.Limiter, start time.Time, setup string, want []time.Duration) {
 	t.Helper()
 	for i, w := range want {
+		called := time.Since(start)
 		got := l.Take()
-		require.Equal(t, w, time.Since(start), "Take %d of %d returned after", i+1, len(want))
-		require.Equal(t, w, got.Sub(start), "Take %d of %d: permission time", i+1, len(want))
+		back := time.Since(start)
+		if back != w || got.IsZero() || got.Sub(start) != w {
+			t.Fatalf("%s; Take() #%d of %d, called at +%v, = %s and returned at +%v, want +%v for both",
+				setup, i+1, len(want), called, hOff(start, got), back, w)
+		}
 	}
+}
+
+// hWantTakeContext checks what a TakeContext returned and when: want is
+// the permission time (offset from start) for a nil error.
+func hWantTakeContext(t *testing.T, call string, start time.Time, got time.Time, err error, wantErr error, want time.Duration) bool {
+	t.Helper()
+	back := time.Since(start)
+	switch {
+	case wantErr == nil && (err != nil || got.IsZero() || got.Sub(start) != want || back != want):
+		t.Errorf("%s = (%s, %s), returned at +%v; want (+%v, nil), returned at +%v", call, hOff(start, got), hErrName(err), back, want, want)
+		return false
+	case wantErr != nil && (!errors.Is(err, wantErr) || back != want):
+		t.Errorf("%s = (%s, %s), returned at +%v; want %s, returned at +%v", call, hOff(start, got), hErrName(err), back, hErrName(wantErr), want)
+		return false
+	}
+	return true
 }
 
 // hAtOnce returns n zero durations followed by rest.
@@ -58,14 +113,23 @@ type hResult struct {
 	after time.Duration // since the start passed to hGo
 }
 
-// hGo runs f on a new goroutine and returns the channel that receives its
-// result. Call it inside a bubble.
-func hGo(start time.Time, f func() (time.Time, error)) <-chan hResult {
+// show prints a result.
+func (r hResult) show(start time.Time) string {
+	return fmt.Sprintf("(%s, %s) at +%v", hOff(start, r.got), hErrName(r.err), r.after)
+}
+
+// hGo runs f on a new goroutine tracked by wg and returns the channel that
+// receives its result. Call it inside a bubble, whose function defers
+// wg.Wait() first: a test that fails early then still lets its callers
+// return (at their slots, or when their contexts are cancelled) instead of
+// leaving them blocked when the bubble ends, which would hide the failure
+// behind synctest's deadlock panic.
+func hGo(wg *sync.WaitGroup, start time.Time, f func() (time.Time, error)) <-chan hResult {
 	ch := make(chan hResult, 1)
-	go func() {
+	wg.Go(func() {
 		got, err := f()
 		ch <- hResult{got, err, time.Since(start)}
-	}()
+	})
 	return ch
 }
 
@@ -82,14 +146,35 @@ func hTakeCtx(l *leakybucket.Limiter, ctx context.Context) func() (time.Time, er
 // hRequireBlocked fails the test if the call behind ch has returned. It
 // waits until every other goroutine of the bubble is blocked, so a caller
 // started just before is surely waiting (and counted as a waiter).
-func hRequireBlocked(t *testing.T, ch <-chan hResult, what string) {
+func hRequireBlocked(t *testing.T, ch <-chan hResult, start time.Time, what string) {
 	t.Helper()
 	synctest.Wait()
 	select {
 	case r := <-ch:
-		require.Failf(t, "returned too early", "%s returned (%v, %v) after %v, but it must still be blocked", what, r.got, r.err, r.after)
+		t.Fatalf("%s returned %s, want it still blocked, waiting for its slot", what, r.show(start))
 	default:
 	}
+}
+
+// hWant checks a result received from hGo: a nil wantErr means a
+// permission at want (returned then too); otherwise the error, returned at
+// want.
+func hWant(t *testing.T, what string, start time.Time, r hResult, wantErr error, want time.Duration) bool {
+	t.Helper()
+	ok := r.after == want
+	if wantErr == nil {
+		ok = ok && r.err == nil && !r.got.IsZero() && r.got.Sub(start) == want
+	} else {
+		ok = ok && errors.Is(r.err, wantErr)
+	}
+	if !ok {
+		w := fmt.Sprintf("(+%v, nil) at +%v", want, want)
+		if wantErr != nil {
+			w = fmt.Sprintf("%s at +%v", hErrName(wantErr), want)
+		}
+		t.Errorf("%s returned %s, want %s", what, r.show(start), w)
+	}
+	return ok
 }
 
 // TestHiddenEveryOptionValidated: every option is validated, even one that a
@@ -98,71 +183,94 @@ func hRequireBlocked(t *testing.T, ch <-chan hResult, what string) {
 // Category: config
 func TestHiddenEveryOptionValidated(t *testing.T) {
 	cases := []struct {
-		name string
+		call string
 		rate int
 		opts []leakybucket.Option
 		want error
 	}{
-		{"negative slack overridden", 10, []leakybucket.Option{leakybucket.WithSlack(-1), leakybucket.WithSlack(2)}, leakybucket.ErrInvalidOption},
-		{"negative queue bound overridden", 10, []leakybucket.Option{leakybucket.WithMaxQueue(-1), leakybucket.WithMaxQueue(3)}, leakybucket.ErrInvalidOption},
-		{"Per(0) overridden", 10, []leakybucket.Option{leakybucket.Per(0), leakybucket.Per(time.Second)}, leakybucket.ErrInvalidRate},
-		{"negative Per after a valid one", 10, []leakybucket.Option{leakybucket.Per(time.Minute), leakybucket.Per(-time.Nanosecond)}, leakybucket.ErrInvalidRate},
-		{"most negative slack", 10, []leakybucket.Option{leakybucket.WithSlack(math.MinInt)}, leakybucket.ErrInvalidOption},
-		{"most negative rate with valid options", math.MinInt, []leakybucket.Option{leakybucket.Per(time.Second), leakybucket.WithSlack(1)}, leakybucket.ErrInvalidRate},
-		{"largest values", math.MaxInt, []leakybucket.Option{leakybucket.Per(math.MaxInt64), leakybucket.WithSlack(math.MaxInt), leakybucket.WithMaxQueue(math.MaxInt)}, nil},
-		{"no options at all", 1, []leakybucket.Option{}, nil},
+		{"New(10, WithSlack(-1), WithSlack(2))", 10, []leakybucket.Option{leakybucket.WithSlack(-1), leakybucket.WithSlack(2)}, leakybucket.ErrInvalidOption},
+		{"New(10, WithMaxQueue(-1), WithMaxQueue(3))", 10, []leakybucket.Option{leakybucket.WithMaxQueue(-1), leakybucket.WithMaxQueue(3)}, leakybucket.ErrInvalidOption},
+		{"New(10, Per(0), Per(time.Second))", 10, []leakybucket.Option{leakybucket.Per(0), leakybucket.Per(time.Second)}, leakybucket.ErrInvalidRate},
+		{"New(10, Per(time.Minute), Per(-1))", 10, []leakybucket.Option{leakybucket.Per(time.Minute), leakybucket.Per(-time.Nanosecond)}, leakybucket.ErrInvalidRate},
+		{"New(10, WithSlack(math.MinInt))", 10, []leakybucket.Option{leakybucket.WithSlack(math.MinInt)}, leakybucket.ErrInvalidOption},
+		{"New(math.MinInt, Per(time.Second), WithSlack(1))", math.MinInt, []leakybucket.Option{leakybucket.Per(time.Second), leakybucket.WithSlack(1)}, leakybucket.ErrInvalidRate},
+		{"New(math.MaxInt, Per(math.MaxInt64), WithSlack(math.MaxInt), WithMaxQueue(math.MaxInt))", math.MaxInt, []leakybucket.Option{leakybucket.Per(math.MaxInt64), leakybucket.WithSlack(math.MaxInt), leakybucket.WithMaxQueue(math.MaxInt)}, nil},
+		{"New(1, []Option{}...)", 1, []leakybucket.Option{}, nil},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.call, func(t *testing.T) {
 			var (
 				l   *leakybucket.Limiter
 				err error
 			)
-			require.NotPanics(t, func() { l, err = leakybucket.New(tc.rate, tc.opts...) }, "New must not panic")
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Fatalf("%s panicked: %v", tc.call, r)
+					}
+				}()
+				l, err = leakybucket.New(tc.rate, tc.opts...)
+			}()
 			if tc.want == nil {
-				require.NoError(t, err)
-				assert.NotNil(t, l)
+				if err != nil || l == nil {
+					t.Errorf("%s = (limiter == nil: %v, %s), want a limiter and nil", tc.call, l == nil, hErrName(err))
+				}
 				return
 			}
-			require.ErrorIs(t, err, tc.want)
-			assert.Nil(t, l)
+			if l != nil || !errors.Is(err, tc.want) {
+				t.Errorf("%s = (limiter == nil: %v, %s), want (nil, %s)", tc.call, l == nil, hErrName(err), hErrName(tc.want))
+			}
 		})
 	}
 }
 
 // TestHiddenLastOptionWins: among valid options, the last one of a kind
-// wins (rule 2).
+// wins, a zero value included (rule 2).
 //
 // Category: config
 func TestHiddenLastOptionWins(t *testing.T) {
+	katatest.Guard(t)
 	t.Run("Per", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			l := hNew(t, 10, leakybucket.Per(time.Minute), leakybucket.Per(time.Second))
-			hTakes(t, l, time.Now(), []time.Duration{0, hMs(100), hMs(200)})
+			const call = "New(10, Per(time.Minute), Per(time.Second))"
+			l := hNew(t, call, 10, leakybucket.Per(time.Minute), leakybucket.Per(time.Second))
+			hTakes(t, l, time.Now(), "l := "+call, []time.Duration{0, hMs(100), hMs(200)})
 		})
 	})
 	t.Run("WithSlack", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			l := hNew(t, 10, leakybucket.WithSlack(5), leakybucket.WithSlack(1))
+			const call = "New(10, WithSlack(5), WithSlack(1))"
+			l := hNew(t, call, 10, leakybucket.WithSlack(5), leakybucket.WithSlack(1))
 			l.Take()
 			time.Sleep(time.Hour)
-			hTakes(t, l, time.Now(), hAtOnce(2, hMs(100)))
+			hTakes(t, l, time.Now(), "l := "+call+"; Take(); idle for 1h, then (times from here)", hAtOnce(2, hMs(100)))
+		})
+	})
+	t.Run("WithSlack(0) last", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			const call = "New(10, WithSlack(3), WithSlack(0))"
+			l := hNew(t, call, 10, leakybucket.WithSlack(3), leakybucket.WithSlack(0))
+			l.Take()
+			time.Sleep(time.Hour)
+			hTakes(t, l, time.Now(), "l := "+call+"; Take(); idle for 1h, then (times from here; slack 0: nothing banked)", []time.Duration{0, hMs(100), hMs(200)})
 		})
 	})
 	t.Run("WithMaxQueue", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			bg := context.Background()
-			wide := hNew(t, 10, leakybucket.WithMaxQueue(0), leakybucket.WithMaxQueue(1))
+			const wideCall = "New(10, WithMaxQueue(0), WithMaxQueue(1))"
+			wide := hNew(t, wideCall, 10, leakybucket.WithMaxQueue(0), leakybucket.WithMaxQueue(1))
 			start := time.Now()
 			wide.Take()
 			got, err := wide.TakeContext(bg)
-			require.NoError(t, err, "WithMaxQueue(0), WithMaxQueue(1): a single caller may wait")
-			assert.Equal(t, hMs(100), got.Sub(start))
+			hWantTakeContext(t, "l := "+wideCall+"; Take() at +0s; TakeContext(ctx) at +0s (a single caller may wait)", start, got, err, nil, hMs(100))
 
-			narrow := hNew(t, 10, leakybucket.WithMaxQueue(1), leakybucket.WithMaxQueue(0))
+			const narrowCall = "New(10, WithMaxQueue(1), WithMaxQueue(0))"
+			narrow := hNew(t, narrowCall, 10, leakybucket.WithMaxQueue(1), leakybucket.WithMaxQueue(0))
+			start = time.Now()
 			narrow.Take()
-			_, err = narrow.TakeContext(bg)
-			assert.ErrorIs(t, err, leakybucket.ErrQueueFull, "WithMaxQueue(1), WithMaxQueue(0): no caller may wait")
+			got, err = narrow.TakeContext(bg)
+			hWantTakeContext(t, "l := "+narrowCall+"; Take() at +0s; TakeContext(ctx) at +0s (no caller may wait)", start, got, err, leakybucket.ErrQueueFull, 0)
 		})
 	})
 }
@@ -173,31 +281,33 @@ func TestHiddenLastOptionWins(t *testing.T) {
 //
 // Category: boundary
 func TestHiddenZeroAndOneNanosecondInterval(t *testing.T) {
+	katatest.Guard(t)
 	t.Run("I = 0", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			l := hNew(t, 2_000_000_000)
+			const call = "New(2_000_000_000) (I = 0)"
+			l := hNew(t, call, 2_000_000_000)
 			start := time.Now()
 			for i := range 1000 {
 				got := l.Take()
-				require.Equal(t, time.Duration(0), time.Since(start), "Take %d returned after", i+1)
-				require.Equal(t, time.Duration(0), got.Sub(start), "Take %d: permission time", i+1)
+				if back := time.Since(start); back != 0 || got.IsZero() || got.Sub(start) != 0 {
+					t.Fatalf("l := %s; Take() #%d at +0s = %s, returned at +%v; want +0s for both", call, i+1, hOff(start, got), back)
+				}
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
 			defer cancel()
 			got, err := l.TakeContext(ctx)
-			require.NoError(t, err, "TakeContext with I = 0 is granted at once, whatever the deadline")
-			assert.Equal(t, time.Duration(0), got.Sub(start))
+			hWantTakeContext(t, "l := "+call+"; 1000× Take() at +0s; TakeContext(ctx with a 1ns deadline) at +0s", start, got, err, nil, 0)
 		})
 	})
 	t.Run("I = 1 ns", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			l := hNew(t, 1_000_000_000)
+			l := hNew(t, "New(1_000_000_000)", 1_000_000_000)
 			start := time.Now()
 			want := make([]time.Duration, 1000)
 			for i := range want {
 				want[i] = time.Duration(i)
 			}
-			hTakes(t, l, start, want)
+			hTakes(t, l, start, "l := New(1_000_000_000) (I = 1ns); Take() in a row", want)
 		})
 	})
 }
@@ -207,9 +317,11 @@ func TestHiddenZeroAndOneNanosecondInterval(t *testing.T) {
 //
 // Category: boundary
 func TestHiddenIntervalTruncated(t *testing.T) {
+	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
-		l := hNew(t, 3, leakybucket.Per(2*time.Second)) // 666666666.67 ns
-		hTakes(t, l, time.Now(), []time.Duration{0, 666666666, 1333333332, 1999999998})
+		const call = "New(3, Per(2*time.Second))"
+		l := hNew(t, call, 3, leakybucket.Per(2*time.Second)) // 666666666.67 ns
+		hTakes(t, l, time.Now(), "l := "+call+" (I = 666666666ns, truncated)", []time.Duration{0, 666666666, 1333333332, 1999999998})
 	})
 }
 
@@ -218,24 +330,26 @@ func TestHiddenIntervalTruncated(t *testing.T) {
 //
 // Category: boundary
 func TestHiddenHugeValuesNoOverflow(t *testing.T) {
+	katatest.Guard(t)
 	t.Run("WithSlack(MaxInt)", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			l := hNew(t, 10, leakybucket.WithSlack(math.MaxInt))
+			const call = "New(10, WithSlack(math.MaxInt))"
+			l := hNew(t, call, 10, leakybucket.WithSlack(math.MaxInt))
 			l.Take()
 			time.Sleep(time.Second) // 10 missed slots, all within the slack
-			hTakes(t, l, time.Now(), hAtOnce(10, hMs(100), hMs(200)))
+			hTakes(t, l, time.Now(), "l := "+call+"; Take(); idle for 1s, then (times from here)", hAtOnce(10, hMs(100), hMs(200)))
 		})
 	})
 	t.Run("Per(MaxInt64)", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			l := hNew(t, 1, leakybucket.Per(math.MaxInt64)) // the next slot is 292 years away
+			const call = "New(1, Per(math.MaxInt64))"
+			l := hNew(t, call, 1, leakybucket.Per(math.MaxInt64)) // the next slot is 292 years away
 			start := time.Now()
-			hTakes(t, l, start, []time.Duration{0})
+			hTakes(t, l, start, "l := "+call, []time.Duration{0})
 			ctx, cancel := context.WithTimeout(context.Background(), 24*time.Hour)
 			defer cancel()
-			_, err := l.TakeContext(ctx)
-			require.ErrorIs(t, err, context.DeadlineExceeded, "TakeContext with a slot 292 years away and a 24 h deadline")
-			assert.Equal(t, time.Duration(0), time.Since(start), "TakeContext returned after")
+			got, err := l.TakeContext(ctx)
+			hWantTakeContext(t, "l := "+call+"; Take() at +0s; TakeContext(ctx with a 24h deadline) at +0s (its slot is 292 years away)", start, got, err, context.DeadlineExceeded, 0)
 		})
 	})
 }
@@ -246,26 +360,30 @@ func TestHiddenHugeValuesNoOverflow(t *testing.T) {
 //
 // Category: boundary
 func TestHiddenMaxQueueZero(t *testing.T) {
+	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
-		l := hNew(t, 10, leakybucket.WithMaxQueue(0))
+		const call = "l := New(10, WithMaxQueue(0))"
+		l := hNew(t, call, 10, leakybucket.WithMaxQueue(0))
 		bg := context.Background()
 		start := time.Now()
 		got, err := l.TakeContext(bg)
-		require.NoError(t, err, "the first call is granted at once")
-		assert.Equal(t, time.Duration(0), got.Sub(start))
-
-		_, err = l.TakeContext(bg)
-		require.ErrorIs(t, err, leakybucket.ErrQueueFull, "a TakeContext that would wait")
-		assert.Equal(t, time.Duration(0), time.Since(start), "the refusal returned after")
-
+		if !hWantTakeContext(t, call+"; TakeContext(ctx) at +0s (the first call)", start, got, err, nil, 0) {
+			return
+		}
+		got, err = l.TakeContext(bg)
+		if !hWantTakeContext(t, call+"; TakeContext(ctx) at +0s; TakeContext(ctx) at +0s (it would wait)", start, got, err, leakybucket.ErrQueueFull, 0) {
+			return
+		}
+		const refused = call + "; TakeContext(ctx) ×2 at +0s (the second refused)"
 		time.Sleep(hMs(100))
 		got, err = l.TakeContext(bg)
-		require.NoError(t, err, "a TakeContext one interval later is granted at once")
-		assert.Equal(t, hMs(100), got.Sub(start), "the refused call took nothing")
-		assert.Equal(t, hMs(100), time.Since(start))
-
-		assert.Equal(t, hMs(200), l.Take().Sub(start), "Take is never refused")
-		assert.Equal(t, hMs(200), time.Since(start), "Take returned after")
+		if !hWantTakeContext(t, refused+"; TakeContext(ctx) at +100ms (its slot has come; the refusal took nothing)", start, got, err, nil, hMs(100)) {
+			return
+		}
+		got = l.Take()
+		if back := time.Since(start); got.IsZero() || got.Sub(start) != hMs(200) || back != hMs(200) {
+			t.Errorf("%s; TakeContext(ctx) at +100ms; Take() at +100ms = %s, returned at +%v; want +200ms for both (Take is never refused)", refused, hOff(start, got), back)
+		}
 	})
 }
 
@@ -274,9 +392,11 @@ func TestHiddenMaxQueueZero(t *testing.T) {
 //
 // Category: behaviour
 func TestHiddenNoInitialBurstEvenWithSlack(t *testing.T) {
+	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
-		l := hNew(t, 10, leakybucket.WithSlack(10))
-		hTakes(t, l, time.Now(), []time.Duration{0, hMs(100), hMs(200)})
+		const call = "New(10, WithSlack(10))"
+		l := hNew(t, call, 10, leakybucket.WithSlack(10))
+		hTakes(t, l, time.Now(), "l := "+call, []time.Duration{0, hMs(100), hMs(200)})
 	})
 }
 
@@ -286,11 +406,13 @@ func TestHiddenNoInitialBurstEvenWithSlack(t *testing.T) {
 //
 // Category: behaviour
 func TestHiddenSlackIsBankedOnce(t *testing.T) {
+	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
-		l := hNew(t, 1, leakybucket.WithSlack(2))
+		const call = "New(1, WithSlack(2))"
+		l := hNew(t, call, 1, leakybucket.WithSlack(2))
 		l.Take()
 		time.Sleep(5 * time.Second)
-		hTakes(t, l, time.Now(), hAtOnce(3, time.Second, 2*time.Second, 3*time.Second))
+		hTakes(t, l, time.Now(), "l := "+call+"; Take(); idle for 5s, then (times from here)", hAtOnce(3, time.Second, 2*time.Second, 3*time.Second))
 	})
 }
 
@@ -299,11 +421,13 @@ func TestHiddenSlackIsBankedOnce(t *testing.T) {
 //
 // Category: behaviour
 func TestHiddenSlackCappedAfterLongIdle(t *testing.T) {
+	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
-		l := hNew(t, 10, leakybucket.WithSlack(3))
+		const call = "New(10, WithSlack(3))"
+		l := hNew(t, call, 10, leakybucket.WithSlack(3))
 		l.Take()
 		time.Sleep(time.Hour)
-		hTakes(t, l, time.Now(), hAtOnce(4, hMs(100), hMs(200)))
+		hTakes(t, l, time.Now(), "l := "+call+"; Take(); idle for 1h, then (times from here)", hAtOnce(4, hMs(100), hMs(200)))
 	})
 }
 
@@ -312,12 +436,14 @@ func TestHiddenSlackCappedAfterLongIdle(t *testing.T) {
 //
 // Category: behaviour
 func TestHiddenShortIdleBanksOnlyMissedSlots(t *testing.T) {
+	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
-		l := hNew(t, 10, leakybucket.WithSlack(10))
+		const call = "New(10, WithSlack(10))"
+		l := hNew(t, call, 10, leakybucket.WithSlack(10))
 		start := time.Now()
 		l.Take()
 		time.Sleep(hMs(350)) // the slots at 100, 200 and 300 ms were missed
-		hTakes(t, l, start, []time.Duration{hMs(350), hMs(350), hMs(350), hMs(400), hMs(500)})
+		hTakes(t, l, start, "l := "+call+"; Take() at +0s; idle until +350ms", []time.Duration{hMs(350), hMs(350), hMs(350), hMs(400), hMs(500)})
 	})
 }
 
@@ -326,11 +452,13 @@ func TestHiddenShortIdleBanksOnlyMissedSlots(t *testing.T) {
 //
 // Category: behaviour
 func TestHiddenSlackFollowsPer(t *testing.T) {
+	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
-		l := hNew(t, 6, leakybucket.Per(time.Minute), leakybucket.WithSlack(2)) // I = 10 s
+		const call = "New(6, Per(time.Minute), WithSlack(2))"
+		l := hNew(t, call, 6, leakybucket.Per(time.Minute), leakybucket.WithSlack(2)) // I = 10 s
 		l.Take()
 		time.Sleep(time.Hour)
-		hTakes(t, l, time.Now(), hAtOnce(3, 10*time.Second, 20*time.Second))
+		hTakes(t, l, time.Now(), "l := "+call+" (I = 10s); Take(); idle for 1h, then (times from here)", hAtOnce(3, 10*time.Second, 20*time.Second))
 	})
 }
 
@@ -340,12 +468,13 @@ func TestHiddenSlackFollowsPer(t *testing.T) {
 //
 // Category: behaviour
 func TestHiddenLateCallerNoCatchUp(t *testing.T) {
+	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
-		l := hNew(t, 10)
+		l := hNew(t, "New(10)", 10)
 		start := time.Now()
 		l.Take()
 		time.Sleep(hMs(250))
-		hTakes(t, l, start, []time.Duration{hMs(250), hMs(350), hMs(450)})
+		hTakes(t, l, start, "l := New(10); Take() at +0s; idle until +250ms", []time.Duration{hMs(250), hMs(350), hMs(450)})
 	})
 }
 
@@ -354,13 +483,17 @@ func TestHiddenLateCallerNoCatchUp(t *testing.T) {
 //
 // Category: behaviour
 func TestHiddenNoDrift(t *testing.T) {
+	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
-		l := hNew(t, 10)
+		l := hNew(t, "New(10)", 10)
 		start := time.Now()
 		for i, want := range []time.Duration{0, hMs(100), hMs(200), hMs(300), hMs(400)} {
+			called := time.Since(start)
 			got := l.Take()
-			require.Equal(t, want, time.Since(start), "Take %d returned after", i+1)
-			require.Equal(t, want, got.Sub(start), "Take %d: permission time", i+1)
+			if back := time.Since(start); back != want || got.IsZero() || got.Sub(start) != want {
+				t.Fatalf("l := New(10); Take() then 30ms of work, in a loop: Take() #%d, called at +%v, = %s and returned at +%v; want +%v for both",
+					i+1, called, hOff(start, got), back, want)
+			}
 			time.Sleep(hMs(30)) // work
 		}
 	})
@@ -372,30 +505,47 @@ func TestHiddenNoDrift(t *testing.T) {
 //
 // Category: behaviour
 func TestHiddenReturnsPermissionTime(t *testing.T) {
+	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
-		l := hNew(t, 10, leakybucket.WithSlack(2))
+		l := hNew(t, "New(10, WithSlack(2))", 10, leakybucket.WithSlack(2))
 		start := time.Now()
-		check := func(what string, got time.Time, want time.Duration) {
+		calls := "l := New(10, WithSlack(2))"
+		check := func(what string, called time.Duration, got time.Time, want time.Duration) {
 			t.Helper()
-			assert.Equal(t, want, time.Since(start), "%s returned after", what)
-			assert.Equal(t, want, got.Sub(start), "%s: permission time", what)
-			assert.True(t, got.Equal(time.Now()), "%s: permission time %v, now %v", what, got, time.Now())
+			calls += fmt.Sprintf("; %s at +%v", what, called)
+			back := time.Since(start)
+			if back != want || got.IsZero() || got.Sub(start) != want || !got.Equal(time.Now()) {
+				t.Fatalf("%s = %s, returned at +%v; want +%v for both", calls, hOff(start, got), back, want)
+			}
 		}
-		check("first Take", l.Take(), 0)
-		check("second Take (blocked)", l.Take(), hMs(100))
+		at := func() time.Duration { return time.Since(start) }
+		c := at()
+		check("Take()", c, l.Take(), 0)
+		c = at()
+		check("Take() (blocks)", c, l.Take(), hMs(100))
 		time.Sleep(time.Second) // now 1.1 s; slots 900 ms and 1 s are in the past
-		check("first slack grant", l.Take(), 1100*time.Millisecond)
-		check("second slack grant", l.Take(), 1100*time.Millisecond)
-		check("third grant (slot now)", l.Take(), 1100*time.Millisecond)
-		check("Take after the burst (blocked)", l.Take(), 1200*time.Millisecond)
+		c = at()
+		check("Take() (a slack grant: its slot +900ms is past)", c, l.Take(), 1100*time.Millisecond)
+		c = at()
+		check("Take() (a slack grant: its slot +1s is past)", c, l.Take(), 1100*time.Millisecond)
+		c = at()
+		check("Take() (its slot is now)", c, l.Take(), 1100*time.Millisecond)
+		c = at()
+		check("Take() (blocks)", c, l.Take(), 1200*time.Millisecond)
 		time.Sleep(hMs(50))
+		c = at()
 		got, err := l.TakeContext(context.Background())
-		require.NoError(t, err)
-		check("TakeContext (blocked)", got, 1300*time.Millisecond)
+		if err != nil {
+			t.Fatalf("%s; TakeContext(ctx) at +%v returned %s, want nil", calls, c, hErrName(err))
+		}
+		check("TakeContext(ctx) (blocks)", c, got, 1300*time.Millisecond)
 		time.Sleep(hMs(150))
+		c = at()
 		got, err = l.TakeContext(context.Background())
-		require.NoError(t, err)
-		check("TakeContext (at once)", got, 1450*time.Millisecond)
+		if err != nil {
+			t.Fatalf("%s; TakeContext(ctx) at +%v returned %s, want nil", calls, c, hErrName(err))
+		}
+		check("TakeContext(ctx) (its slot +1.4s is past)", c, got, 1450*time.Millisecond)
 	})
 }
 
@@ -405,45 +555,49 @@ func TestHiddenReturnsPermissionTime(t *testing.T) {
 //
 // Category: timing
 func TestHiddenTakeContextAlreadyDone(t *testing.T) {
+	katatest.Guard(t)
 	t.Run("cancelled, slot free", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			l := hNew(t, 10)
+			l := hNew(t, "New(10)", 10)
 			start := time.Now()
 			l.Take()
 			time.Sleep(hMs(100))
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
-			_, err := l.TakeContext(ctx)
-			require.ErrorIs(t, err, context.Canceled)
-			assert.Equal(t, hMs(100), time.Since(start), "TakeContext returned after")
-			hTakes(t, l, start, []time.Duration{hMs(100), hMs(200)})
+			const call = "l := New(10); Take() at +0s; TakeContext(a cancelled ctx) at +100ms"
+			got, err := l.TakeContext(ctx)
+			if hWantTakeContext(t, call, start, got, err, context.Canceled, hMs(100)) {
+				hTakes(t, l, start, call+" (took nothing)", []time.Duration{hMs(100), hMs(200)})
+			}
 		})
 	})
 	t.Run("cancelled, slot in the future", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			l := hNew(t, 10)
+			l := hNew(t, "New(10)", 10)
 			start := time.Now()
 			l.Take()
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
-			_, err := l.TakeContext(ctx)
-			require.ErrorIs(t, err, context.Canceled)
-			assert.Equal(t, time.Duration(0), time.Since(start), "TakeContext returned after")
-			hTakes(t, l, start, []time.Duration{hMs(100), hMs(200)})
+			const call = "l := New(10); Take() at +0s; TakeContext(a cancelled ctx) at +0s"
+			got, err := l.TakeContext(ctx)
+			if hWantTakeContext(t, call, start, got, err, context.Canceled, 0) {
+				hTakes(t, l, start, call+" (took nothing)", []time.Duration{hMs(100), hMs(200)})
+			}
 		})
 	})
 	t.Run("past its deadline, fresh limiter", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			l := hNew(t, 10)
+			l := hNew(t, "New(10)", 10)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			time.Sleep(2 * time.Second)
 			start := time.Now()
-			_, err := l.TakeContext(ctx)
-			require.ErrorIs(t, err, context.DeadlineExceeded)
-			assert.Equal(t, time.Duration(0), time.Since(start), "TakeContext returned after")
-			time.Sleep(hMs(30))
-			hTakes(t, l, start, []time.Duration{hMs(30), hMs(130)})
+			const call = "l := New(10); TakeContext(ctx whose deadline passed 1s ago) at +0s (the first call)"
+			got, err := l.TakeContext(ctx)
+			if hWantTakeContext(t, call, start, got, err, context.DeadlineExceeded, 0) {
+				time.Sleep(hMs(30))
+				hTakes(t, l, start, call+"; at +30ms (the refused call took nothing)", []time.Duration{hMs(30), hMs(130)})
+			}
 		})
 	})
 }
@@ -455,6 +609,7 @@ func TestHiddenTakeContextAlreadyDone(t *testing.T) {
 //
 // Category: timing
 func TestHiddenTakeContextDeadlineFailsFast(t *testing.T) {
+	katatest.Guard(t)
 	cases := []struct {
 		timeout time.Duration
 		ok      bool
@@ -467,49 +622,53 @@ func TestHiddenTakeContextDeadlineFailsFast(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(fmt.Sprint("timeout ", tc.timeout), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				l := hNew(t, 2) // I = 500 ms
+				l := hNew(t, "New(2)", 2) // I = 500 ms
 				start := time.Now()
 				l.Take()
 				ctx, cancel := context.WithTimeout(context.Background(), tc.timeout)
 				defer cancel()
+				call := fmt.Sprintf("l := New(2); Take() at +0s; TakeContext(ctx with deadline +%v) at +0s (its slot is +500ms)", tc.timeout)
 				got, err := l.TakeContext(ctx) // slot at 500 ms
 				if !tc.ok {
-					require.ErrorIs(t, err, context.DeadlineExceeded)
-					assert.Equal(t, time.Duration(0), time.Since(start), "TakeContext returned after")
-					hTakes(t, l, start, []time.Duration{hMs(500), hMs(1000)})
+					if hWantTakeContext(t, call, start, got, err, context.DeadlineExceeded, 0) {
+						hTakes(t, l, start, call+" (took nothing)", []time.Duration{hMs(500), hMs(1000)})
+					}
 					return
 				}
-				require.NoError(t, err)
-				assert.Equal(t, hMs(500), got.Sub(start), "permission time")
-				assert.Equal(t, hMs(500), time.Since(start), "TakeContext returned after")
-				hTakes(t, l, start, []time.Duration{hMs(1000)})
+				if hWantTakeContext(t, call, start, got, err, nil, hMs(500)) {
+					hTakes(t, l, start, call, []time.Duration{hMs(1000)})
+				}
 			})
 		})
 	}
 	t.Run("slot already come", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			l := hNew(t, 2)
+			l := hNew(t, "New(2)", 2)
 			start := time.Now()
 			l.Take()
 			time.Sleep(hMs(500))
 			ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
 			defer cancel()
 			got, err := l.TakeContext(ctx)
-			require.NoError(t, err, "a deadline shorter than the interval does not refuse a slot that has come")
-			assert.Equal(t, hMs(500), got.Sub(start), "permission time")
-			assert.Equal(t, hMs(500), time.Since(start), "TakeContext returned after")
+			hWantTakeContext(t, "l := New(2); Take() at +0s; TakeContext(ctx with a 1ms deadline) at +500ms (its slot has come)", start, got, err, nil, hMs(500))
 		})
 	})
 }
 
 // The tests below have more than one caller, or a caller blocked while its
-// context is cancelled, so they use a real-time watchdog: a solution that
-// sleeps while holding its lock stops virtual time (a goroutine waiting for
-// a sync.Mutex is not durably blocked), and only the watchdog's panic can
-// end such a test. They stay last in the file.
+// context is cancelled, so they also use a real-time watchdog that names
+// the likeliest cause: a solution that sleeps while holding its lock stops
+// virtual time (a goroutine waiting for a sync.Mutex is not durably
+// blocked), and only a watchdog's panic can end such a test. They stay
+// last in the file.
 
 // hLockHeld is the watchdogs' explanation.
 const hLockHeld = "virtual time stopped while a caller was waiting for its slot: does Take or TakeContext sleep (or wait for ctx) while holding the limiter's lock?"
+
+// hWatch is how long the watchdogs wait, in real time. These tests take
+// milliseconds; it fires before katatest.Guard, so its explanation is the
+// one shown.
+const hWatch = 3 * time.Second
 
 // TestHiddenCancelGivesSlotBack: a waiter cancelled before its slot, with
 // no later slot given out, gives its slot back: the next caller gets it
@@ -517,18 +676,20 @@ const hLockHeld = "virtual time stopped while a caller was waiting for its slot:
 //
 // Category: timing
 func TestHiddenCancelGivesSlotBack(t *testing.T) {
-	katatest.Watchdog(t, katatest.DefaultHang, hLockHeld)
+	katatest.Guard(t)
+	katatest.Watchdog(t, hWatch, hLockHeld)
 	synctest.Test(t, func(t *testing.T) {
-		l := hNew(t, 1)
+		l := hNew(t, "New(1)", 1)
 		start := time.Now()
 		l.Take()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		time.AfterFunc(hMs(500), cancel)
-		_, err := l.TakeContext(ctx) // slot at 1 s
-		require.ErrorIs(t, err, context.Canceled)
-		assert.Equal(t, hMs(500), time.Since(start), "TakeContext returned after")
-		hTakes(t, l, start, []time.Duration{time.Second, 2 * time.Second})
+		const call = "l := New(1); Take() at +0s; TakeContext(ctx) at +0s (slot +1s), ctx cancelled at +500ms"
+		got, err := l.TakeContext(ctx) // slot at 1 s
+		if hWantTakeContext(t, call, start, got, err, context.Canceled, hMs(500)) {
+			hTakes(t, l, start, call+" (its slot is given back)", []time.Duration{time.Second, 2 * time.Second})
+		}
 	})
 }
 
@@ -538,64 +699,75 @@ func TestHiddenCancelGivesSlotBack(t *testing.T) {
 //
 // Category: timing
 func TestHiddenCancelGiveBackOrder(t *testing.T) {
-	katatest.Watchdog(t, katatest.DefaultHang, hLockHeld)
+	katatest.Guard(t)
+	katatest.Watchdog(t, hWatch, hLockHeld)
 	type waiter struct {
 		done   <-chan hResult
 		cancel context.CancelFunc
 	}
-	// setup takes the slot at 0 on a 1/s limiter and queues two
+	const setup = "l := New(1); Take() at +0s; older and newer call TakeContext(ctx) at +0s on goroutines (slots +1s and +2s)"
+	// start takes the slot at 0 on a 1/s limiter and queues two
 	// TakeContext callers, with slots at 1 s and 2 s.
-	setup := func(t *testing.T) (*leakybucket.Limiter, time.Time, waiter, waiter) {
-		l := hNew(t, 1)
+	queue := func(t *testing.T, wg *sync.WaitGroup) (*leakybucket.Limiter, time.Time, waiter, waiter) {
+		l := hNew(t, "New(1)", 1)
 		start := time.Now()
 		l.Take()
 		var ws [2]waiter
-		for i := range ws {
+		for i, name := range []string{"older", "newer"} {
 			ctx, cancel := context.WithCancel(context.Background())
 			t.Cleanup(cancel)
-			ws[i] = waiter{hGo(start, hTakeCtx(l, ctx)), cancel}
-			hRequireBlocked(t, ws[i].done, fmt.Sprintf("waiter %d", i+1))
+			ws[i] = waiter{hGo(wg, start, hTakeCtx(l, ctx)), cancel}
+			hRequireBlocked(t, ws[i].done, start, fmt.Sprintf("l := New(1); Take() at +0s; %s TakeContext(ctx) at +0s", name))
 		}
 		return l, start, ws[0], ws[1]
 	}
 	t.Run("older cancelled", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			l, start, older, newer := setup(t)
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			l, start, older, newer := queue(t, &wg)
 			time.Sleep(hMs(500))
 			older.cancel()
-			r := <-older.done
-			require.ErrorIs(t, r.err, context.Canceled)
-			assert.Equal(t, hMs(500), r.after, "the older waiter returned after")
-			hTakes(t, l, start, []time.Duration{3 * time.Second})
-			r = <-newer.done
-			require.NoError(t, r.err, "the newer waiter keeps its slot")
-			assert.Equal(t, 2*time.Second, r.got.Sub(start))
+			const s = setup + "; older's ctx cancelled at +500ms"
+			if !hWant(t, s+": older", start, <-older.done, context.Canceled, hMs(500)) {
+				return
+			}
+			hTakes(t, l, start, s+" (newer still waits, so older's slot stays used); at +500ms", []time.Duration{3 * time.Second})
+			hWant(t, s+"; Take() at +500ms: newer (keeps its slot)", start, <-newer.done, nil, 2*time.Second)
 		})
 	})
 	t.Run("newer cancelled", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			l, start, older, newer := setup(t)
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			l, start, older, newer := queue(t, &wg)
 			time.Sleep(hMs(500))
 			newer.cancel()
-			r := <-newer.done
-			require.ErrorIs(t, r.err, context.Canceled)
-			assert.Equal(t, hMs(500), r.after, "the newer waiter returned after")
-			hTakes(t, l, start, []time.Duration{2 * time.Second})
-			r = <-older.done
-			require.NoError(t, r.err, "the older waiter keeps its slot")
-			assert.Equal(t, time.Second, r.got.Sub(start))
+			const s = setup + "; newer's ctx cancelled at +500ms"
+			if !hWant(t, s+": newer", start, <-newer.done, context.Canceled, hMs(500)) {
+				return
+			}
+			hTakes(t, l, start, s+" (its slot +2s is given back); at +500ms", []time.Duration{2 * time.Second})
+			hWant(t, s+"; Take() at +500ms: older (keeps its slot)", start, <-older.done, nil, time.Second)
 		})
 	})
 	t.Run("newer then older cancelled", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			l, start, older, newer := setup(t)
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			l, start, older, newer := queue(t, &wg)
 			time.Sleep(hMs(500))
 			newer.cancel()
-			require.ErrorIs(t, (<-newer.done).err, context.Canceled)
+			const s = setup + "; newer's ctx cancelled at +500ms, older's at +750ms"
+			if !hWant(t, s+": newer", start, <-newer.done, context.Canceled, hMs(500)) {
+				return
+			}
 			time.Sleep(hMs(250))
 			older.cancel()
-			require.ErrorIs(t, (<-older.done).err, context.Canceled)
-			hTakes(t, l, start, []time.Duration{time.Second, 2 * time.Second})
+			if !hWant(t, s+": older", start, <-older.done, context.Canceled, hMs(750)) {
+				return
+			}
+			hTakes(t, l, start, s+" (both slots given back); at +750ms", []time.Duration{time.Second, 2 * time.Second})
 		})
 	})
 }
@@ -606,40 +778,44 @@ func TestHiddenCancelGiveBackOrder(t *testing.T) {
 //
 // Category: timing
 func TestHiddenMaxQueue(t *testing.T) {
-	katatest.Watchdog(t, katatest.DefaultHang, hLockHeld)
+	katatest.Guard(t)
+	katatest.Watchdog(t, hWatch, hLockHeld)
 	synctest.Test(t, func(t *testing.T) {
-		l := hNew(t, 1, leakybucket.WithMaxQueue(3))
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		l := hNew(t, "New(1, WithMaxQueue(3))", 1, leakybucket.WithMaxQueue(3))
 		bg := context.Background()
 		start := time.Now()
+		const setup = "l := New(1, WithMaxQueue(3))"
 		first, err := l.TakeContext(bg)
-		require.NoError(t, err, "the first call")
-		require.Equal(t, time.Duration(0), first.Sub(start), "the first call is granted at once")
+		if !hWantTakeContext(t, setup+"; TakeContext(ctx) at +0s (the first call)", start, first, err, nil, 0) {
+			return
+		}
 		var waiting [3]<-chan hResult
 		for i := range waiting {
-			waiting[i] = hGo(start, hTakeCtx(l, bg))
-			hRequireBlocked(t, waiting[i], fmt.Sprintf("caller %d", i+2))
+			waiting[i] = hGo(&wg, start, hTakeCtx(l, bg))
+			hRequireBlocked(t, waiting[i], start, fmt.Sprintf("%s; TakeContext(ctx) at +0s; %d goroutines call TakeContext(ctx) at +0s, one by one: caller %d", setup, i+1, i+1))
 		}
-		_, err = l.TakeContext(bg)
-		require.ErrorIs(t, err, leakybucket.ErrQueueFull, "the fifth caller, with three waiting")
-		assert.Equal(t, time.Duration(0), time.Since(start), "the refusal returned after")
-
-		r := <-waiting[0]
-		require.NoError(t, r.err, "waiter 1")
-		assert.Equal(t, time.Second, r.after, "waiter 1 returned after")
+		const three = setup + "; TakeContext(ctx) at +0s; 3 goroutines call TakeContext(ctx) at +0s and wait (slots +1s, +2s, +3s)"
+		got, err := l.TakeContext(bg)
+		if !hWantTakeContext(t, three+"; TakeContext(ctx) at +0s (three are waiting)", start, got, err, leakybucket.ErrQueueFull, 0) {
+			return
+		}
+		if !hWant(t, three+"; a refused TakeContext(ctx) at +0s: waiter 1", start, <-waiting[0], nil, time.Second) {
+			return
+		}
 		// Two are still waiting: one more may join them, at the slot after
 		// the last one (the refusal took nothing), and then the queue is
 		// full again.
-		joined := hGo(start, hTakeCtx(l, bg))
-		hRequireBlocked(t, joined, "a caller after waiter 1 returned")
-		_, err = l.TakeContext(bg)
-		require.ErrorIs(t, err, leakybucket.ErrQueueFull, "with three waiting again")
-
+		const after = three + "; a refused TakeContext(ctx) at +0s; waiter 1 returned at +1s"
+		joined := hGo(&wg, start, hTakeCtx(l, bg))
+		hRequireBlocked(t, joined, start, after+"; a goroutine calls TakeContext(ctx) at +1s")
+		got, err = l.TakeContext(bg)
+		if !hWantTakeContext(t, after+"; a goroutine calls TakeContext(ctx) at +1s and waits; TakeContext(ctx) at +1s (three are waiting again)", start, got, err, leakybucket.ErrQueueFull, time.Second) {
+			return
+		}
 		for i, done := range []<-chan hResult{waiting[1], waiting[2], joined} {
-			want := time.Duration(i+2) * time.Second
-			r := <-done
-			require.NoError(t, r.err, "waiter %d", i+2)
-			assert.Equal(t, want, r.after, "waiter %d returned after", i+2)
-			assert.Equal(t, want, r.got.Sub(start), "waiter %d: permission time", i+2)
+			hWant(t, fmt.Sprintf("%s; another caller waits from +1s: waiter %d", after, i+2), start, <-done, nil, time.Duration(i+2)*time.Second)
 		}
 	})
 }
@@ -650,31 +826,41 @@ func TestHiddenMaxQueue(t *testing.T) {
 //
 // Category: timing
 func TestHiddenQueueCountsOnlyWaiters(t *testing.T) {
-	katatest.Watchdog(t, katatest.DefaultHang, hLockHeld)
+	katatest.Guard(t)
+	katatest.Watchdog(t, hWatch, hLockHeld)
 	synctest.Test(t, func(t *testing.T) {
-		l := hNew(t, 10, leakybucket.WithMaxQueue(1))
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		l := hNew(t, "New(10, WithMaxQueue(1))", 10, leakybucket.WithMaxQueue(1))
 		start := time.Now()
 		l.Take()
+		const setup = "l := New(10, WithMaxQueue(1)); Take() at +0s"
 
 		short, cancelShort := context.WithTimeout(context.Background(), hMs(50))
 		defer cancelShort()
-		_, err := l.TakeContext(short)
-		require.ErrorIs(t, err, context.DeadlineExceeded, "a deadline before the slot")
+		got, err := l.TakeContext(short)
+		if !hWantTakeContext(t, setup+"; TakeContext(ctx with deadline +50ms) at +0s (slot +100ms)", start, got, err, context.DeadlineExceeded, 0) {
+			return
+		}
+		const s1 = setup + "; TakeContext(ctx with deadline +50ms) refused at +0s"
 
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		first := hGo(start, hTakeCtx(l, ctx))
-		hRequireBlocked(t, first, "the waiter")
-		_, err = l.TakeContext(context.Background())
-		require.ErrorIs(t, err, leakybucket.ErrQueueFull, "with one waiting")
+		first := hGo(&wg, start, hTakeCtx(l, ctx))
+		hRequireBlocked(t, first, start, s1+"; a goroutine calls TakeContext(ctx) at +0s")
+		const s2 = s1 + "; a goroutine calls TakeContext(ctx) at +0s and waits"
+		got, err = l.TakeContext(context.Background())
+		if !hWantTakeContext(t, s2+"; TakeContext(ctx) at +0s (one is waiting)", start, got, err, leakybucket.ErrQueueFull, 0) {
+			return
+		}
 		time.Sleep(hMs(30))
 		cancel()
-		require.ErrorIs(t, (<-first).err, context.Canceled)
-
-		got, err := l.TakeContext(context.Background())
-		require.NoError(t, err, "the cancelled waiter left the queue")
-		assert.Equal(t, hMs(100), got.Sub(start), "the cancelled waiter's slot was given back")
-		assert.Equal(t, hMs(100), time.Since(start))
+		const s3 = s2 + "; a refused TakeContext at +0s; the waiter's ctx cancelled at +30ms"
+		if !hWant(t, s3+": the waiter", start, <-first, context.Canceled, hMs(30)) {
+			return
+		}
+		got, err = l.TakeContext(context.Background())
+		hWantTakeContext(t, s3+"; TakeContext(ctx) at +30ms (the cancelled waiter left the queue and gave its slot back)", start, got, err, nil, hMs(100))
 	})
 }
 
@@ -683,20 +869,22 @@ func TestHiddenQueueCountsOnlyWaiters(t *testing.T) {
 //
 // Category: timing
 func TestHiddenQueueFullBeatsDeadline(t *testing.T) {
-	katatest.Watchdog(t, katatest.DefaultHang, hLockHeld)
+	katatest.Guard(t)
+	katatest.Watchdog(t, hWatch, hLockHeld)
 	synctest.Test(t, func(t *testing.T) {
-		l := hNew(t, 10, leakybucket.WithMaxQueue(1))
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		l := hNew(t, "New(10, WithMaxQueue(1))", 10, leakybucket.WithMaxQueue(1))
 		start := time.Now()
 		l.Take()
-		waiter := hGo(start, hTake(l))
-		hRequireBlocked(t, waiter, "Take")
+		const setup = "l := New(10, WithMaxQueue(1)); Take() at +0s; a goroutine calls Take() at +0s"
+		waiter := hGo(&wg, start, hTake(l))
+		hRequireBlocked(t, waiter, start, setup)
 		ctx, cancel := context.WithTimeout(context.Background(), hMs(150)) // slot would be 200 ms
 		defer cancel()
-		_, err := l.TakeContext(ctx)
-		require.ErrorIs(t, err, leakybucket.ErrQueueFull)
-		assert.NotErrorIs(t, err, context.DeadlineExceeded)
-		assert.Equal(t, time.Duration(0), time.Since(start), "TakeContext returned after")
-		assert.Equal(t, hMs(100), (<-waiter).after)
+		got, err := l.TakeContext(ctx)
+		hWantTakeContext(t, setup+" and waits; TakeContext(ctx with deadline +150ms) at +0s (the queue is full and its slot +200ms is after the deadline)", start, got, err, leakybucket.ErrQueueFull, 0)
+		hWant(t, setup+": the waiting Take", start, <-waiter, nil, hMs(100))
 	})
 }
 
@@ -706,21 +894,27 @@ func TestHiddenQueueFullBeatsDeadline(t *testing.T) {
 //
 // Category: timing
 func TestHiddenTakeCountsButIsNeverRefused(t *testing.T) {
-	katatest.Watchdog(t, katatest.DefaultHang, hLockHeld)
+	katatest.Guard(t)
+	katatest.Watchdog(t, hWatch, hLockHeld)
 	synctest.Test(t, func(t *testing.T) {
-		l := hNew(t, 10, leakybucket.WithMaxQueue(1))
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		l := hNew(t, "New(10, WithMaxQueue(1))", 10, leakybucket.WithMaxQueue(1))
 		start := time.Now()
 		l.Take()
-		first := hGo(start, hTake(l))
-		hRequireBlocked(t, first, "the first Take")
-		_, err := l.TakeContext(context.Background())
-		require.ErrorIs(t, err, leakybucket.ErrQueueFull, "a blocked Take counts as a waiter")
-		second := hGo(start, hTake(l))
-		hRequireBlocked(t, second, "the second Take")
-		assert.Equal(t, time.Duration(0), time.Since(start))
-		hTakes(t, l, start, []time.Duration{hMs(300)})
-		assert.Equal(t, hMs(100), (<-first).after, "the first Take returned after")
-		assert.Equal(t, hMs(200), (<-second).after, "the second Take returned after")
+		const setup = "l := New(10, WithMaxQueue(1)); Take() at +0s; goroutine 1 calls Take() at +0s"
+		first := hGo(&wg, start, hTake(l))
+		hRequireBlocked(t, first, start, setup)
+		got, err := l.TakeContext(context.Background())
+		if !hWantTakeContext(t, setup+" and waits; TakeContext(ctx) at +0s (a blocked Take counts as a waiter)", start, got, err, leakybucket.ErrQueueFull, 0) {
+			return
+		}
+		const s2 = setup + " and waits; a refused TakeContext at +0s; goroutine 2 calls Take() at +0s"
+		second := hGo(&wg, start, hTake(l))
+		hRequireBlocked(t, second, start, s2+" (Take is never refused)")
+		hTakes(t, l, start, s2+" and waits; at +0s", []time.Duration{hMs(300)})
+		hWant(t, s2+": goroutine 1's Take", start, <-first, nil, hMs(100))
+		hWant(t, s2+": goroutine 2's Take", start, <-second, nil, hMs(200))
 	})
 }
 
@@ -730,12 +924,16 @@ func TestHiddenTakeCountsButIsNeverRefused(t *testing.T) {
 //
 // Category: timing
 func TestHiddenNoLeakAfterCancel(t *testing.T) {
-	katatest.Watchdog(t, katatest.DefaultHang, hLockHeld)
+	katatest.Guard(t)
+	katatest.Watchdog(t, hWatch, hLockHeld)
 	synctest.Test(t, func(t *testing.T) {
+		var wg sync.WaitGroup
+		defer wg.Wait()
 		const waiters = 8
-		l := hNew(t, 1)
+		l := hNew(t, "New(1)", 1)
 		start := time.Now()
 		l.Take()
+		const setup = "l := New(1); Take() at +0s; 8 goroutines call TakeContext(ctx) at +0s one by one (slots +1s … +8s); waiter i's ctx cancelled at +(900 - 100×i)ms, the newest first"
 		var dones []<-chan hResult
 		// Waiter i has the slot at i+1 seconds and is cancelled at
 		// (waiters-i) × 100 ms: newest first, so each gives its slot back.
@@ -743,15 +941,15 @@ func TestHiddenNoLeakAfterCancel(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			time.AfterFunc(time.Duration(waiters-i)*hMs(100), cancel)
-			dones = append(dones, hGo(start, hTakeCtx(l, ctx)))
-			hRequireBlocked(t, dones[i], fmt.Sprintf("waiter %d", i+1))
+			dones = append(dones, hGo(&wg, start, hTakeCtx(l, ctx)))
+			hRequireBlocked(t, dones[i], start, fmt.Sprintf("l := New(1); Take() at +0s; waiter %d calls TakeContext(ctx) at +0s", i+1))
 		}
 		for i, done := range dones {
-			r := <-done
-			require.ErrorIs(t, r.err, context.Canceled, "waiter %d", i+1)
-			assert.Equal(t, time.Duration(waiters-i)*hMs(100), r.after, "waiter %d returned after", i+1)
+			if !hWant(t, fmt.Sprintf("%s: waiter %d", setup, i+1), start, <-done, context.Canceled, time.Duration(waiters-i)*hMs(100)) {
+				return
+			}
 		}
-		hTakes(t, l, start, []time.Duration{time.Second, 2 * time.Second})
+		hTakes(t, l, start, setup+" (every slot given back); at +800ms", []time.Duration{time.Second, 2 * time.Second})
 		// The bubble ends here: a goroutine the limiter left behind, still
 		// blocked, makes synctest.Test fail.
 	})
@@ -772,71 +970,113 @@ type hDiffConfig struct {
 	ref      func() (hPacer, error)
 }
 
-// hErrName names the error a call returned, for comparing the learner's
-// package with the reference.
-func hErrName(err error, queueFull error) string {
-	switch {
-	case err == nil:
-		return "nil"
-	case errors.Is(err, queueFull):
-		return "ErrQueueFull"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "DeadlineExceeded"
-	case errors.Is(err, context.Canceled):
-		return "Canceled"
-	default:
-		return "other: " + err.Error()
-	}
+// hOpKind is a kind of step of the differential test.
+type hOpKind uint8
+
+const (
+	hOpTake      hOpKind = iota // Take on the test goroutine
+	hOpTakeCtx                  // TakeContext on the test goroutine, with a deadline k×I/4 later (k > 0) or none
+	hOpBgTakeCtx                // TakeContext on a new goroutine, cancelled at the first free odd multiple of I/8 from (2k+1)×I/8 later (k >= 0) or never
+	hOpBgTake                   // Take on a new goroutine
+	hOpSleep                    // idle for k×I/4
+)
+
+// hOp is one step of the differential test.
+type hOp struct {
+	kind hOpKind
+	k    int
 }
 
-// hScript runs steps random calls from seed on p inside the current bubble
-// and returns what happened, one line per call, in step order. I is the
-// limiter's interval. Foreground calls (Take, TakeContext with or without a
-// deadline, idle sleeps of k × I/4) run on the test goroutine; background
-// callers (Take, TakeContext that may be cancelled) run on their own. Every
-// call starts at a multiple of I/4 after the first step and every
-// cancellation comes at a distinct odd multiple of I/8, so no two events
-// that could be ordered either way share an instant.
-func hScript(p hPacer, queueFull error, seed uint64, steps int, I time.Duration) []string {
+// hOutcome is what one step's call did, with times as offsets from the
+// run's first step.
+type hOutcome struct {
+	called, returned time.Duration // returned < 0: never returned
+	deadline         time.Duration // hOpTakeCtx: the ctx's deadline (0: none)
+	cancel           time.Duration // hOpBgTakeCtx: when its ctx is cancelled (0: never)
+	perm, err        string
+}
+
+// hGenOps makes the random steps of one configuration.
+func hGenOps(seed uint64, steps int) []hOp {
 	rng := rand.New(rand.NewPCG(seed, 0x1eaf))
-	quarter, eighth := I/4, I/8
-	start := time.Now()
-	out := make([]string, steps)
-	var wg sync.WaitGroup
-	cancelAt := map[time.Duration]bool{}
-	line := func(what string, called time.Duration, got time.Time, err error) string {
-		var at string
-		if err == nil {
-			at = fmt.Sprintf(" at +%v", got.Sub(start))
-		}
-		return fmt.Sprintf("%s called at +%v: returned after +%v: %s%s", what, called, time.Since(start), hErrName(err, queueFull), at)
-	}
-	for i := range steps {
-		synctest.Wait() // background callers due now have returned
-		called := time.Since(start)
+	ops := make([]hOp, steps)
+	for i := range ops {
 		switch op := rng.IntN(20); {
 		case op < 5:
-			out[i] = line("Take", called, p.Take(), nil)
+			ops[i] = hOp{hOpTake, 0}
 		case op < 9:
+			ops[i] = hOp{hOpTakeCtx, rng.IntN(13)}
+		case op < 13:
+			k := -1
+			if rng.IntN(4) > 0 {
+				k = rng.IntN(12)
+			}
+			ops[i] = hOp{hOpBgTakeCtx, k}
+		case op < 15:
+			ops[i] = hOp{hOpBgTake, 0}
+		default:
+			k := rng.IntN(13)
+			if rng.IntN(8) == 0 {
+				k = 40 + rng.IntN(40) // a long idle period, beyond the slack
+			}
+			ops[i] = hOp{hOpSleep, k}
+		}
+	}
+	return ops
+}
+
+// hRun makes the calls of ops on a new limiter inside the current bubble
+// and returns what each did. Every call starts at a multiple of I/4 after
+// the first step and every cancellation comes at a distinct odd multiple
+// of I/8, so no two events that could be ordered either way share an
+// instant.
+func hRun(newPacer func() (hPacer, error), queueFull error, ops []hOp, I time.Duration) []hOutcome {
+	p, err := newPacer()
+	if err != nil {
+		panic(fmt.Sprintf("New: %v", err))
+	}
+	quarter, eighth := I/4, I/8
+	start := time.Now()
+	out := make([]hOutcome, len(ops))
+	var wg sync.WaitGroup
+	cancelAt := map[time.Duration]bool{}
+	for i, op := range ops {
+		synctest.Wait() // background callers due now have returned
+		o := &out[i]
+		o.called, o.returned = time.Since(start), -1
+		finish := func(got time.Time, err error) {
+			o.returned = time.Since(start)
+			o.err = "nil"
+			switch {
+			case err == nil:
+				o.perm = hOff(start, got)
+			case errors.Is(err, queueFull):
+				o.err = "ErrQueueFull"
+			default:
+				o.err = hErrName(err)
+			}
+		}
+		switch op.kind {
+		case hOpTake:
+			finish(p.Take(), nil)
+		case hOpTakeCtx:
 			ctx, cancel := context.Background(), context.CancelFunc(func() {})
-			what := "TakeContext"
-			if k := rng.IntN(13); k > 0 {
-				ctx, cancel = context.WithTimeout(ctx, time.Duration(k)*quarter)
-				what = fmt.Sprintf("TakeContext(deadline +%d×I/4)", k)
+			if op.k > 0 {
+				ctx, cancel = context.WithTimeout(ctx, time.Duration(op.k)*quarter)
+				o.deadline = o.called + time.Duration(op.k)*quarter
 			}
 			got, err := p.TakeContext(ctx)
 			cancel()
-			out[i] = line(what, called, got, err)
-		case op < 13:
+			finish(got, err)
+		case hOpBgTakeCtx:
 			ctx, cancel := context.WithCancel(context.Background())
-			what := "background TakeContext"
-			if rng.IntN(4) > 0 {
-				for j := rng.IntN(12); ; j++ {
-					at := called + time.Duration(2*j+1)*eighth
+			if op.k >= 0 {
+				for j := op.k; ; j++ {
+					at := o.called + time.Duration(2*j+1)*eighth
 					if !cancelAt[at] {
 						cancelAt[at] = true
-						time.AfterFunc(at-called, cancel)
-						what = fmt.Sprintf("background TakeContext(cancel +%d×I/8)", 2*j+1)
+						time.AfterFunc(at-o.called, cancel)
+						o.cancel = at
 						break
 					}
 				}
@@ -844,34 +1084,122 @@ func hScript(p hPacer, queueFull error, seed uint64, steps int, I time.Duration)
 			wg.Go(func() {
 				defer cancel()
 				got, err := p.TakeContext(ctx)
-				out[i] = line(what, called, got, err)
+				finish(got, err)
 			})
-		case op < 15:
-			wg.Go(func() { out[i] = line("background Take", called, p.Take(), nil) })
-		default:
-			k := rng.IntN(13)
-			if rng.IntN(8) == 0 {
-				k = 40 + rng.IntN(40) // a long idle period, beyond the slack
-			}
-			time.Sleep(time.Duration(k) * quarter)
-			out[i] = fmt.Sprintf("sleep %d×I/4 at +%v", k, called)
+		case hOpBgTake:
+			wg.Go(func() { finish(p.Take(), nil) })
+		case hOpSleep:
+			time.Sleep(time.Duration(op.k) * quarter)
 		}
 	}
 	wg.Wait()
 	return out
 }
 
+// hDiffer runs ops on the learner's limiter and on the reference and
+// returns both outcomes and whether they differ.
+func hDiffer(c hDiffConfig, ops []hOp) (got, want []hOutcome, differ bool) {
+	got = hRun(c.learner, leakybucket.ErrQueueFull, ops, c.interval)
+	want = hRun(c.ref, ref.ErrQueueFull, ops, c.interval)
+	return got, want, !slices.Equal(got, want)
+}
+
+// hShrink returns a shorter sequence of ops on which the learner's limiter
+// and the reference still differ: it drops chunks of ops, then single ops,
+// while the difference persists (on fresh limiters each time), until stop
+// says the real-time budget is spent.
+func hShrink(c hDiffConfig, ops []hOp, stop func() bool) []hOp {
+	fails := func(cand []hOp) bool {
+		if stop() {
+			return false
+		}
+		_, _, differ := hDiffer(c, cand)
+		return differ
+	}
+	for n := len(ops) / 2; n >= 1; n /= 2 {
+		for i := 0; i < len(ops); {
+			cand := append(append([]hOp{}, ops[:i]...), ops[min(i+n, len(ops)):]...)
+			if fails(cand) {
+				ops = cand
+				continue
+			}
+			i += n
+		}
+	}
+	for changed := true; changed && !stop(); {
+		changed = false
+		for i := len(ops) - 1; i >= 0 && i < len(ops); i-- {
+			cand := append(append([]hOp{}, ops[:i]...), ops[i+1:]...)
+			if fails(cand) {
+				ops, changed = cand, true
+			}
+		}
+	}
+	return ops
+}
+
+// hExplain prints a run as Go calls with the virtual time of each; a call
+// whose outcome differs from the reference's shows both.
+func hExplain(c hDiffConfig, ops []hOp, got, want []hOutcome) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "l, _ := %s (I = %v)", c.name, c.interval)
+	show := func(op hOp, o hOutcome) string {
+		if o.returned < 0 {
+			return "never returned"
+		}
+		if op.kind == hOpTake || op.kind == hOpBgTake {
+			return fmt.Sprintf("%s, returned at +%v", o.perm, o.returned)
+		}
+		if o.err == "nil" {
+			return fmt.Sprintf("(%s, nil), returned at +%v", o.perm, o.returned)
+		}
+		return fmt.Sprintf("(the zero Time, %s), returned at +%v", o.err, o.returned)
+	}
+	for i, op := range ops {
+		g, w := got[i], want[i]
+		var call string
+		switch op.kind {
+		case hOpSleep:
+			continue
+		case hOpTake:
+			call = "l.Take()"
+		case hOpBgTake:
+			call = "go l.Take()"
+		case hOpTakeCtx:
+			call = "l.TakeContext(context.Background())"
+			if w.deadline > 0 {
+				call = fmt.Sprintf("l.TakeContext(ctx with deadline +%v)", w.deadline)
+			}
+		case hOpBgTakeCtx:
+			call = "go l.TakeContext(context.Background())"
+			if w.cancel > 0 {
+				call = fmt.Sprintf("go l.TakeContext(ctx cancelled at +%v)", w.cancel)
+			}
+		}
+		if g == w {
+			fmt.Fprintf(&b, "; at +%v: %s → %s", w.called, call, show(op, w))
+			continue
+		}
+		if g.called != w.called || g.deadline != w.deadline || g.cancel != w.cancel {
+			fmt.Fprintf(&b, "; %s called at +%v (the reference's run: at +%v)", call, g.called, w.called)
+			continue
+		}
+		fmt.Fprintf(&b, "; at +%v: %s = %s, want %s", w.called, call, show(op, g), show(op, w))
+	}
+	return b.String()
+}
+
 // TestHiddenDifferential drives the learner's limiter and the reference
-// through the same 2,000 random calls (Take and TakeContext, in the
-// foreground and in the background, with deadlines, cancellations and idle
-// periods) under four configurations, each run in its own bubble, and
-// requires identical timelines: the same errors, permission times and
-// return times (all rules).
+// through the same 500 random calls per configuration (Take and
+// TakeContext, in the foreground and in the background, with deadlines,
+// cancellations and idle periods), each on a fresh limiter in the same
+// bubble, and requires identical outcomes: the same errors, permission
+// times and return times. A difference is reported as the shortest call
+// sequence found that reproduces it (all rules).
 //
 // Category: differential
 func TestHiddenDifferential(t *testing.T) {
-	katatest.Watchdog(t, katatest.DefaultHang, hLockHeld)
-	const stepsPer = 500
+	const steps = 500
 	configs := []hDiffConfig{
 		{"New(10)", 100 * time.Millisecond,
 			func() (hPacer, error) { return leakybucket.New(10) },
@@ -895,24 +1223,50 @@ func TestHiddenDifferential(t *testing.T) {
 			func() (hPacer, error) { return ref.New(4, ref.WithSlack(2), ref.WithMaxQueue(0)) }},
 	}
 	for ci, cfg := range configs {
-		seed := uint64(100 + ci)
-		var got, want []string
-		synctest.Test(t, func(t *testing.T) {
-			p, err := cfg.learner()
-			require.NoError(t, err, cfg.name)
-			got = hScript(p, leakybucket.ErrQueueFull, seed, stepsPer, cfg.interval)
-		})
-		synctest.Test(t, func(t *testing.T) {
-			p, err := cfg.ref()
-			require.NoError(t, err, cfg.name)
-			want = hScript(p, ref.ErrQueueFull, seed, stepsPer, cfg.interval)
-		})
-		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("%s, seed %d, step %d:\n learner:   %s\n reference: %s", cfg.name, seed, i, got[i], want[i])
+		t.Run(cfg.name, func(t *testing.T) {
+			katatest.Guard(t)
+			katatest.Watchdog(t, hWatch, hLockHeld)
+			// Shrinking a difference stops after a second of real time,
+			// well before the guards fire.
+			var spent atomic.Bool
+			budget := time.AfterFunc(time.Second, func() { spent.Store(true) })
+			defer budget.Stop()
+			if _, err := cfg.learner(); err != nil {
+				t.Fatalf("%s = (nil, %s), want a limiter", cfg.name, hErrName(err))
 			}
-		}
+			synctest.Test(t, func(t *testing.T) {
+				ops := hGenOps(uint64(100+ci), steps)
+				if _, _, differ := hDiffer(cfg, ops); !differ {
+					return
+				}
+				ops = hShrink(cfg, ops, spent.Load)
+				got, want, _ := hDiffer(cfg, ops)
+				t.Fatal(hExplain(cfg, ops, got, want))
+			})
+		})
 	}
+}
+
+// hSorted checks a sorted list of offsets against want and describes the
+// first difference.
+func hSorted(t *testing.T, what string, got, want []time.Duration) bool {
+	t.Helper()
+	if slices.Equal(got, want) {
+		return true
+	}
+	i := 0
+	for i < len(got) && i < len(want) && got[i] == want[i] {
+		i++
+	}
+	switch {
+	case i == len(got):
+		t.Errorf("%s: %d results, want %d (the first %d agree; the next would be +%v)", what, len(got), len(want), i, want[i])
+	case i == len(want):
+		t.Errorf("%s: %d results, want %d (the first %d agree; one more at +%v)", what, len(got), len(want), i, got[i])
+	default:
+		t.Errorf("%s: sorted, #%d is +%v, want +%v (got %v)", what, i+1, got[i], want[i], got)
+	}
+	return false
 }
 
 // TestHiddenConcurrentTakesStrictlySpaced: 50 concurrent callers, half of
@@ -921,10 +1275,11 @@ func TestHiddenDifferential(t *testing.T) {
 //
 // Category: concurrency
 func TestHiddenConcurrentTakesStrictlySpaced(t *testing.T) {
-	katatest.Watchdog(t, katatest.DefaultHang, hLockHeld)
+	katatest.Guard(t)
+	katatest.Watchdog(t, hWatch, hLockHeld)
 	synctest.Test(t, func(t *testing.T) {
 		const callers = 50
-		l := hNew(t, 100) // I = 10 ms
+		l := hNew(t, "New(100)", 100) // I = 10 ms
 		start := time.Now()
 		var (
 			mu      sync.Mutex
@@ -954,15 +1309,18 @@ func TestHiddenConcurrentTakesStrictlySpaced(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		require.Empty(t, errs, "errors from TakeContext")
+		const setup = "l := New(100) (I = 10ms); 50 goroutines call at +0s, 25 Take() and 25 TakeContext(context.Background())"
+		if len(errs) > 0 {
+			t.Fatalf("%s: %d TakeContext calls returned an error, the first %s; want nil", setup, len(errs), hErrName(errs[0]))
+		}
 		want := make([]time.Duration, callers)
 		for i := range want {
 			want[i] = time.Duration(i) * hMs(10)
 		}
 		slices.Sort(slots)
 		slices.Sort(returns)
-		assert.Equal(t, want, slots, "permission times, sorted")
-		assert.Equal(t, want, returns, "return times, sorted")
+		hSorted(t, setup+": permission times", slots, want)
+		hSorted(t, setup+": return times", returns, want)
 	})
 }
 
@@ -972,10 +1330,11 @@ func TestHiddenConcurrentTakesStrictlySpaced(t *testing.T) {
 //
 // Category: concurrency
 func TestHiddenConcurrentSlackBurst(t *testing.T) {
-	katatest.Watchdog(t, katatest.DefaultHang, hLockHeld)
+	katatest.Guard(t)
+	katatest.Watchdog(t, hWatch, hLockHeld)
 	synctest.Test(t, func(t *testing.T) {
 		const callers = 20
-		l := hNew(t, 10, leakybucket.WithSlack(3))
+		l := hNew(t, "New(10, WithSlack(3))", 10, leakybucket.WithSlack(3))
 		l.Take()
 		time.Sleep(time.Hour)
 		start := time.Now()
@@ -998,7 +1357,7 @@ func TestHiddenConcurrentSlackBurst(t *testing.T) {
 			want[i] = time.Duration(i-3) * hMs(100)
 		}
 		slices.Sort(got)
-		assert.Equal(t, want, got, "return times, sorted")
+		hSorted(t, "l := New(10, WithSlack(3)); Take(); idle for 1h; then 20 goroutines call Take() at once (times from here): return times", got, want)
 	})
 }
 
@@ -1009,10 +1368,11 @@ func TestHiddenConcurrentSlackBurst(t *testing.T) {
 //
 // Category: concurrency
 func TestHiddenConcurrentQueueBound(t *testing.T) {
-	katatest.Watchdog(t, katatest.DefaultHang, hLockHeld)
+	katatest.Guard(t)
+	katatest.Watchdog(t, hWatch, hLockHeld)
 	synctest.Test(t, func(t *testing.T) {
 		const callers, bound = 30, 5
-		l := hNew(t, 10, leakybucket.WithMaxQueue(bound))
+		l := hNew(t, "New(10, WithMaxQueue(5))", 10, leakybucket.WithMaxQueue(bound))
 		start := time.Now()
 		l.Take()
 		var (
@@ -1038,9 +1398,12 @@ func TestHiddenConcurrentQueueBound(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		require.Empty(t, other, "unexpected errors")
+		const setup = "l := New(10, WithMaxQueue(5)); Take() at +0s; 30 goroutines call TakeContext(context.Background()) at +0s"
+		if len(other) > 0 {
+			t.Fatalf("%s: %d calls returned another error, the first %s; want nil or ErrQueueFull", setup, len(other), hErrName(other[0]))
+		}
 		slices.Sort(granted)
-		assert.Equal(t, []time.Duration{hMs(100), hMs(200), hMs(300), hMs(400), hMs(500)}, granted, "permission times of the callers that waited")
-		assert.Equal(t, make([]time.Duration, callers-bound), refused, "return times of the refused callers")
+		hSorted(t, setup+": permission times of the calls granted", granted, []time.Duration{hMs(100), hMs(200), hMs(300), hMs(400), hMs(500)})
+		hSorted(t, setup+": return times of the calls refused with ErrQueueFull", refused, make([]time.Duration, callers-bound))
 	})
 }
