@@ -1404,11 +1404,11 @@ func hReplay(c hDiffConfig, ops []hOp) ([]hStep, bool) {
 // hShrink returns a shorter sequence of ops that still makes the learner's
 // breaker and the reference differ: it drops chunks of ops, then single
 // ops, while the difference persists (on fresh breakers each time), within
-// a budget of steps that keeps a failing run fast.
-func hShrink(c hDiffConfig, ops []hOp) []hOp {
+// a budget of steps, and until stop says the real-time budget is spent.
+func hShrink(c hDiffConfig, ops []hOp, stop func() bool) []hOp {
 	budget := 150_000
 	fails := func(cand []hOp) ([]hOp, bool) {
-		if budget <= 0 {
+		if budget <= 0 || stop() {
 			return nil, false
 		}
 		steps, differ := hReplay(c, cand)
@@ -1428,7 +1428,7 @@ func hShrink(c hDiffConfig, ops []hOp) []hOp {
 			i += n
 		}
 	}
-	for changed := true; changed; {
+	for changed := true; changed && budget > 0 && !stop(); {
 		changed = false
 		for i := len(ops) - 1; i >= 0 && i < len(ops); i-- {
 			cand := append(append([]hOp{}, ops[:i]...), ops[i+1:]...)
@@ -1517,9 +1517,14 @@ func TestHiddenDifferential(t *testing.T) {
 	for ci, cfg := range configs {
 		t.Run(cfg.name, func(t *testing.T) {
 			katatest.Guard(t)
+			// Shrinking a difference stops after a second of real time,
+			// well before the guard fires.
+			var spent atomic.Bool
+			budget := time.AfterFunc(time.Second, func() { spent.Store(true) })
+			defer budget.Stop()
 			synctest.Test(t, func(t *testing.T) {
 				if ops, differ := hDifferential(uint64(ci), cfg); differ {
-					steps, _ := hReplay(cfg, hShrink(cfg, ops))
+					steps, _ := hReplay(cfg, hShrink(cfg, ops, spent.Load))
 					t.Fatal(hExplain(cfg, steps))
 				}
 			})
@@ -1724,17 +1729,24 @@ func TestHiddenHalfOpenConcurrencyLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b, setup := hHalfOpen(t, 2, nil)
 		release := make(chan struct{})
-		var ran atomic.Int64
+		releaseAll := sync.OnceFunc(func() { close(release) })
+		var (
+			ran atomic.Int64
+			wg  sync.WaitGroup
+		)
+		// A failure below must not leave the probes blocked when the bubble
+		// ends: that would hide it behind synctest's deadlock panic.
+		defer func() { releaseAll(); wg.Wait() }()
 		errs := make(chan error, 3)
 		for range 3 {
-			go func() {
+			wg.Go(func() {
 				_, err := b.Execute(func() (int, error) {
 					ran.Add(1)
 					<-release
 					return 1, nil
 				})
 				errs <- err
-			}()
+			})
 		}
 		synctest.Wait() // two probes are inside the request, one was rejected
 		setup += "; 3 goroutines call Execute(req that waits, then returns (1, nil)) at once"
@@ -1746,7 +1758,7 @@ func TestHiddenHalfOpenConcurrencyLimit(t *testing.T) {
 		}
 		hWantCounts(t, b, breaker.Counts{Requests: 2}, setup+", while two requests run")
 		hWantState(t, b, breaker.StateHalfOpen, setup+", while two requests run")
-		close(release)
+		releaseAll()
 		for range 2 {
 			if err := <-errs; err != nil {
 				t.Errorf("%s: an admitted probe returned %s, want nil", setup, hErrName(err))
