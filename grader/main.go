@@ -14,6 +14,7 @@
 //	reset   back up a kata folder and put the pristine stub back
 //	list    every kata with its practice status and when it is due again
 //	stats   practice statistics: bests, medians, trends, streak
+//	export  write a take-home bundle: the chosen katas, no spoilers
 //	catalog print the kata catalog as the README's Markdown table
 //	pristine keep pristine copies of every kata's Go files (maintainers)
 //	new     create a new kata from the standard scaffold (maintainers)
@@ -39,6 +40,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/microkata/microkata/grader/internal/bundle"
 	"github.com/microkata/microkata/grader/internal/catalog"
 	"github.com/microkata/microkata/grader/internal/grade"
 	"github.com/microkata/microkata/grader/internal/pristine"
@@ -70,6 +72,7 @@ func commands() []command {
 		{"reset", "start a kata over: back up your files, put the stub back (make reset KATA=lru)", "reset [flags] <kata>", runReset},
 		{"list", "every kata with its practice status, best time and when it is due again", "list [flags]", runList},
 		{"stats", "your practice statistics: bests, medians, trends, streak", "stats [flags] [kata...]", runStats},
+		{"export", "write a take-home bundle for a candidate (interviewers)", "export --katas a,b [-o takehome.tar.gz] [flags]", runExport},
 		{"catalog", "print the kata catalog as a Markdown table (the README's)", "catalog [flags]", runCatalog},
 		{"pristine", "copy the kata folders' Go files into solutions/*/testdata/pristine (maintainers)", "pristine [flags]", runPristine},
 		{"new", "create a new kata in the standard shape (maintainers)", "new [flags] <kata>", runNew},
@@ -128,6 +131,7 @@ func usage(w io.Writer) {
 
 // common are the flags the commands share.
 type common struct {
+	names     []string // the kata names given, before selection
 	root      string
 	timeout   time.Duration
 	outputCap int64
@@ -232,6 +236,7 @@ func setup(name, describe string, args []string, stdout, stderr io.Writer, cf *c
 	} else if err != nil {
 		return nil, exitUsage, true
 	}
+	cf.names = names
 	_, katas, err = cf.load(names)
 	if err != nil {
 		fmt.Fprintf(stderr, "grader: %v\n", err)
@@ -469,5 +474,59 @@ grader verify <kata> until it says 0 failed.`)
 	}
 	fmt.Fprintf(stdout, "created kata %s:\n  %s\nnext: write katas/%s/README.md and solutions/%s/NOTES.md, replace the placeholder API, add mutants, then go run ./grader verify %s\n",
 		o.Name, strings.Join(created, "\n  "), o.Name, o.Name, o.Name)
+	return exitOK
+}
+
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var (
+		cf        common
+		list      string
+		minutes   int
+		candidate string
+		out       string
+	)
+	_, code, done := setup("export", `Writes a take-home bundle: a self-contained Go module with the chosen katas as
+the repository ships them (stubs, visible tests, READMEs, generated code), the
+test helpers they import, a candidate README (the task, the time budget, how
+to test, what is graded, how to hand in), a Makefile (test, bench, pack) and
+MANIFEST.json (katas, version, export time, candidate id, SHA-256 of every
+file). Never a solution, a hidden test, a mutant or the grader.
+-o names a .tar.gz/.tgz or .zip archive, or a new folder.`, args, stdout, stderr, &cf, false, func(fs *flag.FlagSet) {
+		fs.StringVar(&list, "katas", "", "the katas to hand out, comma-separated (required)")
+		fs.IntVar(&minutes, "minutes", 0, "the time budget in minutes (default: the sum of the katas' catalog minutes)")
+		fs.StringVar(&candidate, "candidate", "", "the candidate's id, written into the manifest and the README")
+		fs.StringVar(&out, "o", "takehome.tar.gz", "the output: an archive (.tar.gz, .tgz, .zip) or a new folder")
+	})
+	if done {
+		return code
+	}
+	if list == "" || len(cf.names) > 0 {
+		fmt.Fprintln(stderr, "grader: export needs --katas, e.g. grader export --katas lru,breaker -o takehome.tar.gz")
+		return exitUsage
+	}
+	cat, _, err := cf.load(nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
+	katas, err := cat.Select(strings.Split(list, ","))
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
+	if minutes < 0 {
+		fmt.Fprintln(stderr, "grader: --minutes must not be negative")
+		return exitUsage
+	}
+	files, m, err := bundle.Build(bundle.Options{Root: cat.Root, Katas: katas, Minutes: minutes, Candidate: candidate, Now: clockNow()})
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
+	if err := bundle.Write(out, files); err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "wrote %s: %s, %d minutes, %d files, version %s\n", out, strings.Join(m.Katas, ", "), m.Minutes, len(files), m.Version)
 	return exitOK
 }

@@ -92,7 +92,7 @@ Exit status: 0 solved, 1 time up or quit, 2 usage error.`, args, stdout, stderr,
 	if done {
 		return code
 	}
-	named := namesGiven(args)
+	named := len(cf.names) > 0
 	switch {
 	case random && named:
 		fmt.Fprintln(stderr, "grader: practice --random picks the kata itself: give no kata name")
@@ -203,25 +203,6 @@ Exit status: 0 solved, 1 time up or quit, 2 usage error.`, args, stdout, stderr,
 	return exitFailed
 }
 
-// namesGiven reports whether args hold a kata name (a word that is not a
-// flag or a flag's value). setup has already checked the flags.
-func namesGiven(args []string) bool {
-	valued := map[string]bool{"-minutes": true, "--minutes": true, "-seed": true, "--seed": true, "-root": true,
-		"--root": true, "-timeout": true, "--timeout": true, "-output-cap": true, "--output-cap": true,
-		"-color": true, "--color": true}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if strings.HasPrefix(a, "-") {
-			if valued[a] {
-				i++
-			}
-			continue
-		}
-		return true
-	}
-	return false
-}
-
 // learnerFiles lists the learner's Go files of k as they are now.
 func learnerFiles(k *catalog.Kata) []string {
 	files, _ := filepath.Glob(filepath.Join(k.Dir, "*.go"))
@@ -254,7 +235,7 @@ counted since your last attempt at the kata ended).`, args, stdout, stderr, &cf,
 	if done {
 		return code
 	}
-	if len(katas) != 1 || !namesGiven(args) {
+	if len(katas) != 1 || len(cf.names) == 0 {
 		fmt.Fprintln(stderr, "grader: hint needs one kata name, e.g. grader hint lru")
 		return exitUsage
 	}
@@ -331,7 +312,7 @@ does not ship. Works without git. Asks first on a terminal, unless --yes.`, args
 	if done {
 		return code
 	}
-	if len(katas) != 1 || !namesGiven(args) {
+	if len(katas) != 1 || len(cf.names) == 0 {
 		fmt.Fprintln(stderr, "grader: reset needs one kata name, e.g. grader reset lru")
 		return exitUsage
 	}
