@@ -12,6 +12,7 @@ package imports
 import (
 	"errors"
 	"fmt"
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
@@ -22,7 +23,7 @@ import (
 )
 
 // Forbidden are the imports no kata may use, whatever its allow-list says.
-var Forbidden = []string{"C", "os/exec", "syscall", "unsafe"}
+var Forbidden = []string{"C", "os/exec", "plugin", "syscall", "unsafe"}
 
 // ErrViolation is matched by the error that Check returns when a file breaks
 // the rules.
@@ -44,6 +45,9 @@ type Violation struct {
 // rule, e.g. `roundrobin.go:5 imports "os/exec": no kata may run other
 // programs; roundrobin may import: sync, sync/atomic`.
 func (v Violation) String() string {
+	if strings.HasPrefix(v.Import, "func ") || strings.HasPrefix(v.Import, "package ") || v.Import == "//go:embed" {
+		return fmt.Sprintf("%s:%d has %s: %s", filepath.Base(v.File), v.Line, v.Import, v.Why)
+	}
 	if v.Line == 0 {
 		return fmt.Sprintf("%s is a %s: %s", filepath.Base(v.File), v.Import, v.Why)
 	}
@@ -127,6 +131,8 @@ func forbiddenWhy(path string) string {
 		return "no kata may run other programs"
 	case "syscall":
 		return "no kata may make system calls directly"
+	case "plugin":
+		return "no kata may load code at run time"
 	default:
 		return "no kata may step outside Go's type and memory safety"
 	}
@@ -143,4 +149,56 @@ func Err(vs []Violation) error {
 		msgs[i] = v.String()
 	}
 	return fmt.Errorf("%w: %s", ErrViolation, strings.Join(msgs, "; "))
+}
+
+// Policy is Check plus what a take-home submission may not do besides
+// imports, so that it can be refused before anything is built: a package
+// clause other than pkg, //go:embed (it reads files at build time),
+// func TestMain (the grader owns it) and init functions (they run before
+// any test, where a failure cannot be attributed).
+func Policy(kata, pkg string, allowed []string, files ...string) ([]Violation, error) {
+	out, err := Check(kata, allowed, files...)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range files {
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, name, nil, parser.ParseComments|parser.SkipObjectResolution)
+		if err != nil {
+			return nil, fmt.Errorf("imports: %w", err)
+		}
+		if f.Name.Name != pkg {
+			out = append(out, Violation{File: name, Line: fset.Position(f.Name.Pos()).Line, Import: "package " + f.Name.Name,
+				Why: fmt.Sprintf("the kata's package is %s", pkg)})
+		}
+		for _, cg := range f.Comments {
+			for _, c := range cg.List {
+				if strings.HasPrefix(c.Text, "//go:embed") {
+					out = append(out, Violation{File: name, Line: fset.Position(c.Pos()).Line, Import: "//go:embed",
+						Why: "a submission may not read files at build time"})
+				}
+			}
+		}
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Recv != nil {
+				continue
+			}
+			switch fn.Name.Name {
+			case "TestMain":
+				out = append(out, Violation{File: name, Line: fset.Position(fn.Pos()).Line, Import: "func TestMain",
+					Why: "the grader owns TestMain"})
+			case "init":
+				out = append(out, Violation{File: name, Line: fset.Position(fn.Pos()).Line, Import: "func init",
+					Why: "a submission may not run code before the tests (init functions)"})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Violation) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		return a.Line - b.Line
+	})
+	return out, nil
 }

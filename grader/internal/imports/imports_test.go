@@ -109,3 +109,42 @@ func TestForeign(t *testing.T) {
 		t.Errorf("Foreign =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestPolicy(t *testing.T) {
+	allowed := []string{"errors", "os", "sync"}
+	for _, tc := range []struct {
+		name, src string
+		want      []string
+	}{
+		{"clean", "package lru\n\nimport \"sync\"\n\nvar mu sync.Mutex\n", nil},
+		{"wrong package", "package main\n\nfunc main() {}\n", []string{`lru.go:1 has package main: the kata's package is lru`}},
+		{"embed", "package lru\n\nimport _ \"embed\"\n\n//go:embed lru.go\nvar src string\n",
+			[]string{`lru.go:3 imports "embed": not on lru's list`, `lru.go:5 has //go:embed: a submission may not read files at build time`}},
+		{"TestMain", "package lru\n\nimport \"testing\"\n\nfunc TestMain(m *testing.M) {}\n",
+			[]string{`lru.go:3 imports "testing"`, `lru.go:5 has func TestMain: the grader owns TestMain`}},
+		{"init calling os.Exit", "package lru\n\nimport \"os\"\n\nfunc init() { os.Exit(0) }\n",
+			[]string{`lru.go:5 has func init: a submission may not run code before the tests (init functions)`}},
+		{"a method named init is fine", "package lru\n\ntype T struct{}\n\nfunc (T) init() {}\n", nil},
+		{"plugin", "package lru\n\nimport \"plugin\"\n\nvar _ = plugin.Open\n", []string{`lru.go:3 imports "plugin": no kata may load code at run time`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := write(t, "lru.go", tc.src)
+			vs, err := Policy("lru", "lru", allowed, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, v := range vs {
+				got = append(got, v.String())
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("Policy = %q, want %d violations %q", got, len(tc.want), tc.want)
+			}
+			for i := range got {
+				if !strings.Contains(got[i], tc.want[i]) {
+					t.Errorf("violation %d = %q, want it to contain %q", i, got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}
