@@ -1671,7 +1671,12 @@ func hPanicValue(v any) string {
 // hExecutePanicking runs Execute with a request that panics with v and
 // returns what reached recover.
 func hExecutePanicking(b *breaker.Breaker[int], v any) (got any) {
-	defer func() { got = recover() }()
+	defer func() {
+		got = recover()
+		if got == "not implemented" {
+			panic(got) // the untouched stub: the grader reports "not started"
+		}
+	}()
 	b.Execute(func() (int, error) { panic(v) })
 	return nil
 }

@@ -206,6 +206,9 @@ func TestHiddenEveryOptionValidated(t *testing.T) {
 			func() {
 				defer func() {
 					if r := recover(); r != nil {
+						if r == "not implemented" {
+							panic(r) // the untouched stub: the grader reports "not started"
+						}
 						t.Fatalf("%s panicked: %v", tc.call, r)
 					}
 				}()

@@ -98,6 +98,9 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 			func() {
 				defer func() {
 					if r := recover(); r != nil {
+						if r == "not implemented" {
+							panic(r) // the untouched stub: the grader reports "not started"
+						}
 						t.Fatalf("%s panicked: %v", tc.call, r)
 					}
 				}()
