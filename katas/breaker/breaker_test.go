@@ -56,6 +56,14 @@ func errName(err error) string {
 	return fmt.Sprintf("%q", err.Error())
 }
 
+// doneName prints the done that Allow returned.
+func doneName(done func(bool)) string {
+	if done == nil {
+		return "nil"
+	}
+	return "a done"
+}
+
 // wantState checks b.State(); after says what was called before it.
 func wantState(t *testing.T, b *breaker.Breaker[int], want breaker.State, after string) bool {
 	t.Helper()
@@ -256,7 +264,7 @@ func TestTwoStepAllow(t *testing.T) {
 	for i := range 6 {
 		done, err := b.Allow()
 		if err != nil || done == nil {
-			t.Fatalf("%s; %d× (Allow(), done(false)); Allow() = (done == nil: %v, %s), want a done and nil", setup, i, done == nil, errName(err))
+			t.Fatalf("%s; %d× (Allow(), done(false)); Allow() = (%s, %s), want (a done, nil)", setup, i, doneName(done), errName(err))
 		}
 		if i == 5 {
 			wantCounts(t, b, breaker.Counts{Requests: 6, TotalFailures: 5, ConsecutiveFailures: 5},
@@ -268,7 +276,7 @@ func TestTwoStepAllow(t *testing.T) {
 
 	done, err := b.Allow()
 	if done != nil || !errors.Is(err, breaker.ErrOpenState) {
-		t.Errorf("%s; 6× (Allow(), done(false)); Allow() while open = (done == nil: %v, %s), want (nil, ErrOpenState)", setup, done == nil, errName(err))
+		t.Errorf("%s; 6× (Allow(), done(false)); Allow() while open = (%s, %s), want (nil, ErrOpenState)", setup, doneName(done), errName(err))
 	}
 }
 

@@ -36,6 +36,14 @@ func errName(err error) string {
 	return fmt.Sprintf("error %q", err.Error())
 }
 
+// limiterName prints the limiter that New returned.
+func limiterName(l *leakybucket.Limiter) string {
+	if l == nil {
+		return "nil"
+	}
+	return "a limiter"
+}
+
 // offset prints a permission time as an offset from start.
 func offset(start, t time.Time) string {
 	if t.IsZero() {
@@ -50,7 +58,7 @@ func newLimiter(t testing.TB, call string, rate int, opts ...leakybucket.Option)
 	t.Helper()
 	l, err := leakybucket.New(rate, opts...)
 	if err != nil || l == nil {
-		t.Fatalf("%s = (limiter == nil: %v, %s), want a limiter and nil", call, l == nil, errName(err))
+		t.Fatalf("%s = (%s, %s), want (a limiter, nil)", call, limiterName(l), errName(err))
 	}
 	return l
 }
@@ -108,12 +116,12 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 			}()
 			if tc.want == nil {
 				if err != nil || l == nil {
-					t.Errorf("%s = (limiter == nil: %v, %s), want a limiter and nil", tc.call, l == nil, errName(err))
+					t.Errorf("%s = (%s, %s), want (a limiter, nil)", tc.call, limiterName(l), errName(err))
 				}
 				return
 			}
 			if l != nil || !errors.Is(err, tc.want) {
-				t.Errorf("%s = (limiter == nil: %v, %s), want (nil, %s)", tc.call, l == nil, errName(err), errName(tc.want))
+				t.Errorf("%s = (%s, %s), want (nil, %s)", tc.call, limiterName(l), errName(err), errName(tc.want))
 			}
 		})
 	}

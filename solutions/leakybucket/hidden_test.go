@@ -47,6 +47,14 @@ func hErrName(err error) string {
 	return fmt.Sprintf("error %q", err.Error())
 }
 
+// hLimiterName prints the limiter that New returned.
+func hLimiterName(l *leakybucket.Limiter) string {
+	if l == nil {
+		return "nil"
+	}
+	return "a limiter"
+}
+
 // hOff prints a permission time as an offset from start.
 func hOff(start, t time.Time) string {
 	if t.IsZero() {
@@ -63,7 +71,7 @@ func hNew(t testing.TB, call string, rate int, opts ...leakybucket.Option) *leak
 	t.Helper()
 	l, err := leakybucket.New(rate, opts...)
 	if err != nil || l == nil {
-		t.Fatalf("%s = (limiter == nil: %v, %s), want a limiter and nil", call, l == nil, hErrName(err))
+		t.Fatalf("%s = (%s, %s), want (a limiter, nil)", call, hLimiterName(l), hErrName(err))
 	}
 	return l
 }
@@ -216,12 +224,12 @@ func TestHiddenEveryOptionValidated(t *testing.T) {
 			}()
 			if tc.want == nil {
 				if err != nil || l == nil {
-					t.Errorf("%s = (limiter == nil: %v, %s), want a limiter and nil", tc.call, l == nil, hErrName(err))
+					t.Errorf("%s = (%s, %s), want (a limiter, nil)", tc.call, hLimiterName(l), hErrName(err))
 				}
 				return
 			}
 			if l != nil || !errors.Is(err, tc.want) {
-				t.Errorf("%s = (limiter == nil: %v, %s), want (nil, %s)", tc.call, l == nil, hErrName(err), hErrName(tc.want))
+				t.Errorf("%s = (%s, %s), want (nil, %s)", tc.call, hLimiterName(l), hErrName(err), hErrName(tc.want))
 			}
 		})
 	}
