@@ -144,7 +144,7 @@ func Build(o Options) ([]File, *Manifest, error) {
 			}
 		}
 	}
-	m := &Manifest{Format: ManifestFormat, Katas: names, Version: version(o.Root), Exported: o.Now.UTC(),
+	m := &Manifest{Format: ManifestFormat, Katas: names, Version: Version(o.Root), Exported: o.Now.UTC(),
 		Candidate: o.Candidate, Minutes: minutes, Files: map[string]string{}}
 	readme, err := render(readmeTemplate, o, m)
 	if err != nil {
@@ -169,8 +169,9 @@ func Build(o Options) ([]File, *Manifest, error) {
 	return files, m, nil
 }
 
-// version is `git describe --always --dirty` of root, or "unknown".
-func version(root string) string {
+// Version is the repository's version: `git describe --always --dirty` of
+// root, or "unknown" (a copy without git).
+func Version(root string) string {
 	cmd := exec.Command("git", "describe", "--always", "--dirty")
 	cmd.Dir = root
 	out, err := cmd.Output()

@@ -43,6 +43,13 @@ type Options struct {
 	// it reports the package's terminal event. The package names must be
 	// distinct. Compile ignores it.
 	BinDir string
+	// Exec, when set, is a command that runs each test binary: the binary
+	// and its arguments are appended to it (go test -exec; a sandbox).
+	Exec []string
+	// MemoryLimit, when positive, bounds the resident memory of each
+	// process the run starts, in bytes: one that passes it has the whole
+	// run killed. Linux only (it reads /proc); elsewhere it is ignored.
+	MemoryLimit int64
 }
 
 // Result is what one process reported.
@@ -75,6 +82,9 @@ func RunTests(ctx context.Context, opts Options, pkgs ...string) (*Result, error
 	}
 	if opts.BinDir != "" {
 		args = append(args, "-o", opts.BinDir+string(filepath.Separator))
+	}
+	if len(opts.Exec) > 0 {
+		args = append(args, "-exec", quoteArgs(opts.Exec))
 	}
 	args = append(args, pkgs...)
 	return run(ctx, opts, exec.Command("go", args...))
@@ -144,8 +154,8 @@ func BuildTest2JSON(ctx context.Context, dir string) (string, error) {
 // RunBinary runs a compiled test binary through `go tool test2json`, with
 // the same limits and event folding as RunTests.
 func RunBinary(ctx context.Context, opts BinaryOptions) (*Result, error) {
-	args := []string{"-t", "-p", opts.ImportPath, opts.Binary,
-		"-test.v=test2json", "-test.paniconexit0", "-test.count=1"}
+	args := append([]string{"-t", "-p", opts.ImportPath}, opts.Exec...)
+	args = append(args, opts.Binary, "-test.v=test2json", "-test.paniconexit0", "-test.count=1")
 	if opts.Timeout > 0 {
 		args = append(args, "-test.timeout="+opts.Timeout.String())
 	}
@@ -212,6 +222,11 @@ func run(ctx context.Context, opts Options, cmd *exec.Cmd) (*Result, error) {
 	}
 	stop := context.AfterFunc(ctx, func() { kill("the grader's deadline ran out") })
 	defer stop()
+	if opts.MemoryLimit > 0 {
+		done := make(chan struct{})
+		defer close(done)
+		go watchMemory(cmd.Process.Pid, opts.MemoryLimit, done, kill)
+	}
 
 	r := bufio.NewReaderSize(stdout, 1<<20)
 	for {
@@ -265,4 +280,17 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 		_, _ = l.w.Write(p[:k])
 	}
 	return len(p), nil
+}
+
+// quoteArgs joins args for a go command flag that splits its value like a
+// shell (go test -exec): arguments with spaces or quotes are quoted.
+func quoteArgs(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if strings.ContainsAny(a, " \t'\"") {
+			a = "'" + strings.ReplaceAll(a, "'", "") + "'"
+		}
+		q[i] = a
+	}
+	return strings.Join(q, " ")
 }

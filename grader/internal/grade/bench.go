@@ -108,7 +108,7 @@ func benchmark(ctx context.Context, cfg Config, k *catalog.Kata, bins [2]string)
 		benchtime = 50 * time.Millisecond
 	}
 	return measure(cfg.BenchRounds, k.Benchmarks, func(side int) (map[string]sample, error) {
-		out, err := runBench(ctx, cfg.Timeout, k.Dir, bins[side], benchtime)
+		out, err := runBench(ctx, cfg.Timeout, k.Dir, bins[side], benchtime, cfg.Exec)
 		if err != nil {
 			return nil, err
 		}
@@ -232,14 +232,15 @@ func tQuantile975(df int) float64 {
 	return 1.96
 }
 
-func runBench(ctx context.Context, timeout time.Duration, dir, bin string, benchtime time.Duration) ([]byte, error) {
+func runBench(ctx context.Context, timeout time.Duration, dir, bin string, benchtime time.Duration, prefix []string) ([]byte, error) {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	cmd := exec.CommandContext(ctx, bin, "-test.run=^$", "-test.bench=.", "-test.benchmem",
+	argv := append(slices.Clone(prefix), bin, "-test.run=^$", "-test.bench=.", "-test.benchmem",
 		"-test.benchtime="+benchtime.String(), "-test.count=1")
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.WaitDelay = 5 * time.Second
 	var out bytes.Buffer

@@ -63,6 +63,11 @@ type Config struct {
 	// VisibleOnly runs the visible tests alone, without the hidden ones
 	// (practice runs them on every save).
 	VisibleOnly bool
+	// Exec runs every test binary through a command (a sandbox); see
+	// gotest.Options.Exec. MemoryLimit bounds each process's resident
+	// memory, in bytes (0: none).
+	Exec        []string
+	MemoryLimit int64
 }
 
 // Tags are the build tags every graded run uses.
@@ -106,6 +111,14 @@ func Grade(ctx context.Context, cfg Config) (*result.Run, error) {
 			katas[i] = set.kata
 			vs[i] = Variant{Kata: set.kata, Code: code, Hidden: !cfg.VisibleOnly, TestFiles: set.testFiles,
 				OwnFiles: set.ownFiles, OwnTests: set.ownTests, Notes: set.notes}
+			if cfg.Code != nil {
+				// Someone else's code (a submission): the tree's extra test
+				// files are not part of it, and its notes are the tree's.
+				for _, f := range set.ownFiles {
+					vs[i].TestFiles[path.Base(f)] = ""
+				}
+				vs[i].OwnFiles, vs[i].OwnTests, vs[i].Notes = nil, nil, nil
+			}
 		}
 	}
 	p := &progress{w: cfg.Progress}
@@ -148,13 +161,14 @@ func Grade(ctx context.Context, cfg Config) (*result.Run, error) {
 	if ctx.Err() != nil {
 		run.Notes = append(run.Notes, "the grader's deadline ran out: tests that did not finish count as failed")
 	}
-	run.Total = total(run.Katas)
+	run.Total = Total(run.Katas)
 	run.Duration = time.Since(start).Seconds()
 	return run, nil
 }
 
 func (cfg Config) runOptions() RunOptions {
-	return RunOptions{Root: cfg.Root, Race: cfg.Race, Timeout: cfg.Timeout, OutputCap: cfg.OutputCap}
+	return RunOptions{Root: cfg.Root, Race: cfg.Race, Timeout: cfg.Timeout, OutputCap: cfg.OutputCap,
+		Exec: cfg.Exec, MemoryLimit: cfg.MemoryLimit}
 }
 
 // RunOptions are the limits of RunVariants.
@@ -166,6 +180,9 @@ type RunOptions struct {
 	// NoRerun skips re-running tests that never reported (verify of a
 	// mutant only needs to know that something failed).
 	NoRerun bool
+	// Exec and MemoryLimit are gotest.Options'.
+	Exec        []string
+	MemoryLimit int64
 }
 
 // Variant is one kata with some code in place of the learner's.
@@ -321,7 +338,7 @@ func RunVariants(ctx context.Context, opts RunOptions, tmp string, w io.Writer, 
 		Timeout: opts.Timeout, OutputCap: opts.OutputCap,
 		Env:      []string{"GORACE=atexit_sleep_ms=0", overlay.MarkerDirEnv + "=" + markers},
 		Progress: p.event(paths),
-		BinDir:   binDir,
+		BinDir:   binDir, Exec: opts.Exec, MemoryLimit: opts.MemoryLimit,
 	}
 	names := make([]string, len(vs))
 	for i, v := range vs {
@@ -546,7 +563,8 @@ func CgoEnabled() bool {
 	return err == nil && strings.TrimSpace(string(out)) == "1"
 }
 
-func total(rows []result.Kata) result.Total {
+// Total sums rows into a run's total.
+func Total(rows []result.Kata) result.Total {
 	var t result.Total
 	for _, r := range rows {
 		t.Katas++
