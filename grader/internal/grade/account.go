@@ -185,6 +185,14 @@ func failureMessage(r *gotest.Test, pkg *gotest.Package) string {
 	switch {
 	case strings.Contains(out, "panic: "):
 		msg = "panicked: " + strings.TrimPrefix(panicLine(out), "panic: ") + bubbleLeak(out)
+		// An assertion that failed before the panic is the learner's
+		// message; a synctest deadlock after it is its consequence (the
+		// test stopped while goroutines it started still waited).
+		if i := strings.Index(out, "panic: "); i > 0 {
+			if a := assertion(out[:i]); a != "" && strings.Contains(out[:i], "Error:") {
+				msg = a + "; then " + msg
+			}
+		}
 	case strings.Contains(out, "WARNING: DATA RACE"):
 		msg = "data race detected during the test"
 		if m := fileMessage(out); m != "" && !strings.Contains(m, "race detected") {

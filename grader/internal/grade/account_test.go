@@ -189,6 +189,16 @@ func TestAssertionMessages(t *testing.T) {
 	}
 }
 
+// An assertion before a panic (a synctest deadlock after a failed require,
+// say) comes first: it is what the learner must fix.
+func TestFailureMessageAssertionBeforePanic(t *testing.T) {
+	out := "    a_test.go:12: \n        \tError Trace:\t/x/a_test.go:12\n        \tError:      \tNot equal: \n        \t            \texpected: 5\n        \t            \tactual  : -1\n        \tMessages:   \tTake() at +1s\n" +
+		"panic: deadlock: main bubble goroutine has exited but blocked goroutines remain [recovered]\n"
+	p := parse(t, ev("run", "TestA", "")+ev("output", "TestA", out)+ev("fail", "TestA", ""))
+	got := failureMessage(p.TopLevel("TestA"), p)
+	assert.Equal(t, "Take() at +1s: Not equal: expected: 5 actual  : -1; then panicked: deadlock: main bubble goroutine has exited but blocked goroutines remain", got)
+}
+
 func TestFailureMessageNamesSubtest(t *testing.T) {
 	p := parse(t, ev("run", "TestA", "")+ev("run", "TestA/burst_zero", "")+
 		ev("output", "TestA/burst_zero", "    a_test.go:30: Allow() = true, want false\n")+
