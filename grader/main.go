@@ -15,6 +15,7 @@
 //	list    every kata with its practice status and when it is due again
 //	stats   practice statistics: bests, medians, trends, streak
 //	export  write a take-home bundle: the chosen katas, no spoilers
+//	report  render a saved JSON result in another format
 //	catalog print the kata catalog as the README's Markdown table
 //	pristine keep pristine copies of every kata's Go files (maintainers)
 //	new     create a new kata from the standard scaffold (maintainers)
@@ -27,6 +28,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,6 +36,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +49,7 @@ import (
 	"github.com/microkata/microkata/grader/internal/pristine"
 	"github.com/microkata/microkata/grader/internal/render"
 	"github.com/microkata/microkata/grader/internal/result"
+	"github.com/microkata/microkata/grader/internal/sandbox"
 	"github.com/microkata/microkata/grader/internal/scaffold"
 	"github.com/microkata/microkata/grader/internal/verify"
 )
@@ -73,6 +77,7 @@ func commands() []command {
 		{"list", "every kata with its practice status, best time and when it is due again", "list [flags]", runList},
 		{"stats", "your practice statistics: bests, medians, trends, streak", "stats [flags] [kata...]", runStats},
 		{"export", "write a take-home bundle for a candidate (interviewers)", "export --katas a,b [-o takehome.tar.gz] [flags]", runExport},
+		{"report", "render a saved JSON result (grade --json) in another format", "report [--format F] [-o FILE] result.json", runReport},
 		{"catalog", "print the kata catalog as a Markdown table (the README's)", "catalog [flags]", runCatalog},
 		{"pristine", "copy the kata folders' Go files into solutions/*/testdata/pristine (maintainers)", "pristine [flags]", runPristine},
 		{"new", "create a new kata in the standard shape (maintainers)", "new [flags] <kata>", runNew},
@@ -87,6 +92,13 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// The hidden command go test -exec calls to run a submission's test
+	// binary in the sandbox: grader sandbox-exec BWRAP BINARY ARGS...
+	if len(args) >= 3 && args[0] == "sandbox-exec" {
+		err := sandbox.Exec(args[1], args[2:])
+		fmt.Fprintf(stderr, "grader: sandbox: %v\n", err)
+		return exitUsage
+	}
 	name := "grade"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		if c := find(args[0]); c != nil || args[0] == "help" {
@@ -247,19 +259,35 @@ func setup(name, describe string, args []string, stdout, stderr io.Writer, cf *c
 
 func runGrade(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var (
-		cf       common
-		jsonOut  bool
-		verbose  bool
-		noBench  bool
-		color    string
-		deadline time.Duration
-		bench    time.Duration
-		rounds   int
+		cf          common
+		jsonOut     bool
+		verbose     bool
+		noBench     bool
+		color       string
+		deadline    time.Duration
+		bench       time.Duration
+		rounds      int
+		format      string
+		outFile     string
+		sub         string
+		batch       string
+		sandboxMode string
+		memLimit    int64
 	)
 	katas, code, done := setup("grade", `Runs the visible and hidden tests of the named katas (default: all) against
 your code in katas/, with -race, and prints a scorecard. Passing katas are
-also benchmarked against the reference solution in the same run.`, args, stdout, stderr, &cf, true, func(fs *flag.FlagSet) {
-		fs.BoolVar(&jsonOut, "json", false, fmt.Sprintf("print the result as JSON (result model version %d) instead of the scorecard", result.Version))
+also benchmarked against the reference solution in the same run.
+
+--submission PATH grades a take-home submission instead (a folder, .tar.gz,
+.tgz or .zip laid out like the repository or a bundle): only the non-test .go
+files of each kata folder are taken, checked against the kata's policy before
+anything is built, and graded with the repository's own tests, the test
+binaries in a bubblewrap sandbox. --batch DIR grades every submission in DIR
+into one comparison table. Exit status: 0 all passing, 1 graded and not all
+passing, 2 not gradable (a refused submission or kata) or a usage error.`, args, stdout, stderr, &cf, true, func(fs *flag.FlagSet) {
+		fs.BoolVar(&jsonOut, "json", false, fmt.Sprintf("print the result as JSON (result model version %d); the same as --format=json", result.Version))
+		fs.StringVar(&format, "format", "text", "the report's format: "+strings.Join(render.Formats, ", "))
+		fs.StringVar(&outFile, "o", "", "write the report to this file instead of standard output")
 		fs.BoolVar(&noBench, "no-bench", false, "skip the benchmarks")
 		fs.BoolVar(&verbose, "v", false, "list every failing test with its message, and whole race reports (also --verbose)")
 		fs.BoolVar(&verbose, "verbose", false, "same as -v")
@@ -267,10 +295,78 @@ also benchmarked against the reference solution in the same run.`, args, stdout,
 		fs.DurationVar(&deadline, "deadline", 10*time.Minute, "time limit for the whole grade; past it everything is killed")
 		fs.DurationVar(&bench, "benchtime", 50*time.Millisecond, "-benchtime of each benchmark run")
 		fs.IntVar(&rounds, "bench-rounds", 4, "interleaved learner/reference benchmark rounds (even numbers balance the order)")
+		fs.StringVar(&sub, "submission", "", "grade this take-home submission (a folder, .tar.gz, .tgz or .zip) instead of your katas")
+		fs.StringVar(&batch, "batch", "", "grade every submission in this folder (folders and archives) into one comparison")
+		fs.StringVar(&sandboxMode, "sandbox", sandboxAuto, "submissions' test binaries in bubblewrap: auto (when it works here), require, off")
+		fs.Int64Var(&memLimit, "memory-limit", 2<<30, "bytes of resident memory one test binary may use; past it the run is killed (0: no limit)")
 	})
 	if done {
 		return code
 	}
+	if jsonOut {
+		format = "json"
+	}
+	if !slices.Contains(render.Formats, format) {
+		fmt.Fprintf(stderr, "grader: --format %q: one of %s\n", format, strings.Join(render.Formats, ", "))
+		return exitUsage
+	}
+	if sandboxMode != sandboxAuto && sandboxMode != sandboxRequire && sandboxMode != sandboxOff {
+		fmt.Fprintf(stderr, "grader: --sandbox %q: auto, require or off\n", sandboxMode)
+		return exitUsage
+	}
+	if sub != "" && batch != "" {
+		fmt.Fprintln(stderr, "grader: --submission and --batch do not go together")
+		return exitUsage
+	}
+	w := stdout
+	if outFile != "" {
+		f, err := os.Create(outFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "grader: %v\n", err)
+			return exitUsage
+		}
+		defer f.Close()
+		w = f
+	}
+	base := grade.Config{Race: !cf.noRace && grade.CgoEnabled(), Timeout: cf.timeout, Deadline: deadline,
+		OutputCap: cf.outputCap, Bench: !noBench, BenchTime: bench, BenchRounds: rounds,
+		Progress: cf.progress(stderr), MemoryLimit: memLimit}
+	opts := render.Options{Verbose: verbose}
+	if f, ok := w.(*os.File); ok {
+		opts.Color = color == "always" || color == "auto" && render.UseColor(f)
+		if tw, _, err := term.GetSize(int(f.Fd())); err == nil && term.IsTerminal(int(f.Fd())) {
+			opts.Width = tw // whole lines, unless on a terminal
+		}
+	}
+
+	if sub != "" || batch != "" {
+		cat, _, err := cf.load(nil)
+		if err != nil {
+			fmt.Fprintf(stderr, "grader: %v\n", err)
+			return exitUsage
+		}
+		so := submitOptions{cat: cat, names: cf.names, base: base, sandbox: sandboxMode}
+		if batch != "" {
+			return gradeBatch(ctx, batch, so, w, format, stderr)
+		}
+		run, gradable, err := gradeSubmission(ctx, sub, so)
+		if err != nil {
+			fmt.Fprintf(stderr, "grader: %v\n", err)
+			return exitUsage
+		}
+		if err := render.Write(w, run, format, opts); err != nil {
+			fmt.Fprintf(stderr, "grader: %v\n", err)
+			return exitUsage
+		}
+		switch {
+		case !gradable:
+			return exitUsage
+		case run.Total.Passing != run.Total.Katas:
+			return exitFailed
+		}
+		return exitOK
+	}
+
 	names := make([]string, len(katas))
 	for i, k := range katas {
 		names[i] = k.Name
@@ -280,11 +376,9 @@ also benchmarked against the reference solution in the same run.`, args, stdout,
 		fmt.Fprintf(stderr, "grader: %v\n", err)
 		return exitUsage
 	}
-	run, err := grade.Grade(ctx, grade.Config{
-		Katas: katas, Root: katas[0].Root, Race: !cf.noRace && grade.CgoEnabled(), Pristine: rec,
-		Timeout: cf.timeout, Deadline: deadline, OutputCap: cf.outputCap,
-		Bench: !noBench, BenchTime: bench, BenchRounds: rounds, Progress: cf.progress(stderr),
-	})
+	cfg := base
+	cfg.Katas, cfg.Root, cfg.Pristine = katas, katas[0].Root, rec
+	run, err := grade.Grade(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "grader: %v\n", err)
 		return exitUsage
@@ -292,22 +386,7 @@ also benchmarked against the reference solution in the same run.`, args, stdout,
 	if cf.noRace {
 		run.Notes = replaceRaceNote(run.Notes)
 	}
-	if jsonOut {
-		err = render.JSON(stdout, run)
-	} else {
-		useColor := color == "always"
-		width := 0 // whole lines, unless on a terminal
-		if f, ok := stdout.(*os.File); ok {
-			if color == "auto" {
-				useColor = render.UseColor(f)
-			}
-			if w, _, err := term.GetSize(int(f.Fd())); err == nil && term.IsTerminal(int(f.Fd())) {
-				width = w
-			}
-		}
-		err = render.Text(stdout, run, render.Options{Color: useColor, Verbose: verbose, Width: width})
-	}
-	if err != nil {
+	if err := render.Write(w, run, format, opts); err != nil {
 		fmt.Fprintf(stderr, "grader: %v\n", err)
 		return exitUsage
 	}
@@ -528,5 +607,83 @@ file). Never a solution, a hidden test, a mutant or the grader.
 		return exitUsage
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s, %d minutes, %d files, version %s\n", out, strings.Join(m.Katas, ", "), m.Minutes, len(files), m.Version)
+	return exitOK
+}
+
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var (
+		format, out string
+		verbose     bool
+	)
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fs.SetOutput(stdout)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: grader %s\n\n%s\n\nFlags:\n", find("report").usage, `Renders a result saved with grade --json (or grade --batch --format json) in
+another format, so one run gives every report: a Markdown summary, a JUnit file
+for CI, an HTML page for a panel.`)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&format, "format", "text", "the format: "+strings.Join(render.Formats, ", ")+" (a batch: "+strings.Join(render.BatchFormats, ", ")+")")
+	fs.StringVar(&out, "o", "", "write to this file instead of standard output")
+	fs.BoolVar(&verbose, "v", false, "text: every failing test")
+	files, err := parse(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	} else if err != nil {
+		return exitUsage
+	}
+	if len(files) != 1 {
+		fmt.Fprintln(stderr, "grader: report takes one JSON file, e.g. grader report --format junit result.json")
+		return exitUsage
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
+	w := stdout
+	if out != "" {
+		f, err := os.Create(out)
+		if err != nil {
+			fmt.Fprintf(stderr, "grader: %v\n", err)
+			return exitUsage
+		}
+		defer f.Close()
+		w = f
+	}
+	// A batch has "runs"; a run has "katas".
+	var probe struct {
+		Version int               `json:"version"`
+		Runs    []json.RawMessage `json:"runs"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		fmt.Fprintf(stderr, "grader: %s is not a grader result: %v\n", files[0], err)
+		return exitUsage
+	}
+	if probe.Version != result.Version {
+		fmt.Fprintf(stderr, "grader: %s has result version %d; this grader reads %d\n", files[0], probe.Version, result.Version)
+		return exitUsage
+	}
+	if probe.Runs != nil {
+		var b result.Batch
+		if err = json.Unmarshal(data, &b); err == nil {
+			if format == "text" {
+				format = "markdown"
+			}
+			err = render.WriteBatch(w, &b, format)
+		}
+	} else {
+		var run result.Run
+		if err = json.Unmarshal(data, &run); err == nil {
+			err = render.Write(w, &run, format, render.Options{Verbose: verbose})
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
 	return exitOK
 }

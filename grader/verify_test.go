@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestVerifyReportsEveryBrokenPromise runs verify on fixture katas that
@@ -77,4 +80,28 @@ func TestUsage(t *testing.T) {
 	assert.Contains(t, out.String(), "-no-bench")
 	assert.Equal(t, exitUsage, run(context.Background(), []string{"help", "nope"}, &out, &errb))
 	assert.Equal(t, exitUsage, run(context.Background(), []string{"grade", "--bogus"}, &out, &errb))
+}
+
+// report renders a saved result in another format, and refuses what is not
+// one.
+func TestReportCommand(t *testing.T) {
+	dir := t.TempDir()
+	saved := filepath.Join(dir, "result.json")
+	require.NoError(t, os.WriteFile(saved, []byte(`{"version":1,"goVersion":"go1.26.8","race":true,"katas":[{"name":"lru","status":"failing","visiblePassed":7,"visibleTotal":8,"score":87,"tests":[{"name":"TestGet","passed":false,"reason":"Get(1) = 0, want 10"}]}],"total":{"katas":1,"visiblePassed":7,"visibleTotal":8,"score":87,"maxScore":100}}`), 0o644))
+	var out, errb bytes.Buffer
+	require.Equal(t, exitOK, run(context.Background(), []string{"report", "--format", "markdown", saved}, &out, &errb), errb.String())
+	assert.Contains(t, out.String(), "| `lru` | failing | 7/8 |")
+	assert.Contains(t, out.String(), "Get(1) = 0, want 10")
+	junit := filepath.Join(dir, "junit.xml")
+	require.Equal(t, exitOK, run(context.Background(), []string{"report", "--format", "junit", "-o", junit, saved}, &out, &errb), errb.String())
+	data, err := os.ReadFile(junit)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `<testcase classname="microkata.lru" name="TestGet"`)
+
+	bad := filepath.Join(dir, "bad.json")
+	require.NoError(t, os.WriteFile(bad, []byte(`{"version":99}`), 0o644))
+	errb.Reset()
+	assert.Equal(t, exitUsage, run(context.Background(), []string{"report", bad}, &out, &errb))
+	assert.Contains(t, errb.String(), "result version 99")
+	assert.Equal(t, exitUsage, run(context.Background(), []string{"report", "--format", "pdf", saved}, &out, &errb))
 }

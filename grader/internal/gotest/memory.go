@@ -6,36 +6,50 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
 // memoryPoll is how often watchMemory looks at the processes.
 const memoryPoll = 100 * time.Millisecond
 
-// watchMemory calls kill when a descendant of root has a resident set
-// larger than limit bytes, until done is closed. A process that leaves the
-// process group (a sandbox starts a session of its own) is still a
-// descendant, so it is still watched. It reads /proc and does nothing where
-// there is none.
-func watchMemory(root int, limit int64, done <-chan struct{}, kill func(string)) {
-	if _, err := os.Stat("/proc/self/stat"); err != nil {
-		return
-	}
-	page := int64(os.Getpagesize())
-	t := time.NewTicker(memoryPoll)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
+// watchMemory kills, with SIGKILL, each descendant of root whose resident
+// set passes limit bytes, until the returned stop is called; stop returns
+// what it killed, by process name. Only that process dies: go test then
+// reports its package's binary as killed and goes on with the others, as it
+// does for a test timeout. A process that left the process group (a
+// sandbox starts a session of its own) is still a descendant, so it is
+// still watched. It reads /proc and does nothing where there is none.
+func watchMemory(root int, limit int64) (stop func() map[string]string) {
+	killed := map[string]string{}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		if _, err := os.Stat("/proc/self/stat"); err != nil {
 			return
-		case <-t.C:
 		}
-		for pid, p := range descendants(root) {
-			if p.rss*page > limit && !toolchain[p.name] {
-				kill(fmt.Sprintf("%s (pid %d) used more than %d MiB of memory, the limit", p.name, pid, limit>>20))
+		page := int64(os.Getpagesize())
+		t := time.NewTicker(memoryPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
 				return
+			case <-t.C:
+			}
+			for pid, p := range descendants(root) {
+				if p.rss*page > limit && !toolchain[p.name] && pid != root {
+					if syscall.Kill(pid, syscall.SIGKILL) == nil {
+						killed[p.name] = fmt.Sprintf("killed: %s used more than %d MiB of memory, the limit", p.name, limit>>20)
+					}
+				}
 			}
 		}
+	}()
+	return func() map[string]string {
+		close(done)
+		<-finished
+		return killed
 	}
 }
 

@@ -62,6 +62,10 @@ type Result struct {
 	Stderr string
 	// Killed says why the grader killed the process group, or "".
 	Killed string
+	// MemoryKilled maps the name of each process the memory limit killed
+	// (as the kernel knows it: a test binary's file name, cut at 15
+	// bytes) to why.
+	MemoryKilled map[string]string
 }
 
 const stderrCap = 64 << 10
@@ -222,10 +226,9 @@ func run(ctx context.Context, opts Options, cmd *exec.Cmd) (*Result, error) {
 	}
 	stop := context.AfterFunc(ctx, func() { kill("the grader's deadline ran out") })
 	defer stop()
+	var memStop func() map[string]string
 	if opts.MemoryLimit > 0 {
-		done := make(chan struct{})
-		defer close(done)
-		go watchMemory(cmd.Process.Pid, opts.MemoryLimit, done, kill)
+		memStop = watchMemory(cmd.Process.Pid, opts.MemoryLimit)
 	}
 
 	r := bufio.NewReaderSize(stdout, 1<<20)
@@ -258,6 +261,9 @@ func run(ctx context.Context, opts Options, cmd *exec.Cmd) (*Result, error) {
 	mu.Lock()
 	res.Killed = killed
 	mu.Unlock()
+	if memStop != nil {
+		res.MemoryKilled = memStop()
+	}
 	if werr != nil && res.ExitCode == 0 {
 		res.ExitCode = -1
 	}

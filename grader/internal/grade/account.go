@@ -2,6 +2,7 @@ package grade
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/microkata/microkata/grader/internal/catalog"
@@ -29,6 +30,7 @@ type accounting struct {
 	race, leak     bool
 	notImplemented bool
 	ranAny         bool // some expected test reported an event
+	cut            bool // the run was cut before this package reported: run it again
 	notes          []string
 }
 
@@ -44,6 +46,15 @@ type accounting struct {
 //     the binary did not complete, is marked for a re-run on its own.
 func account(tests []catalog.Test, pkg *gotest.Package, res *gotest.Result, marker *overlay.Marker, count int) *accounting {
 	a := &accounting{tests: map[string]*outcome{}}
+	if pkg == nil && res.Killed != "" {
+		// Cut before this package reported anything (another package's
+		// output cap, the deadline): not its fault; run it again.
+		for _, t := range tests {
+			a.tests[t.Name] = &outcome{needRerun: true, reason: "did not run: the run was cut: " + res.Killed}
+		}
+		a.cut = true
+		return a
+	}
 	if pkg == nil || pkg.BuildFailed {
 		a.buildFailed = true
 		why := "did not run: the package or its tests did not compile"
@@ -105,11 +116,18 @@ func account(tests []catalog.Test, pkg *gotest.Package, res *gotest.Result, mark
 		case r.Fails > 0:
 			o.reason = failureMessage(r, pkg)
 			o.race = raceReports(r, pkg)
+			// test2json ends the test that was running when the memory
+			// limit killed the binary with a bare fail.
+			if mk := memoryKill(pkg, res); mk != "" && o.reason == "failed" {
+				o.reason = "the test binary was " + mk + " during this test"
+			}
 		case r.Runs > r.Terminals() && res.Killed != "" && !pkg.OverCap:
 			// The grader cut the run for another package's sake (its
 			// output cap) or for the deadline: not this test's fault.
 			o.needRerun = true
 			o.reason = "did not complete: the run was cut: " + res.Killed
+		case r.Runs > r.Terminals() && memoryKill(pkg, res) != "":
+			o.reason = "the test binary was " + memoryKill(pkg, res) + " during this test"
 		case r.Runs > r.Terminals():
 			o.reason = culpritMessage(r, pkg)
 		case r.Skips > 0:
@@ -124,6 +142,15 @@ func account(tests []catalog.Test, pkg *gotest.Package, res *gotest.Result, mark
 		}
 	}
 	return a
+}
+
+// memoryKill says why the memory limit killed pkg's test binary, or "".
+func memoryKill(pkg *gotest.Package, res *gotest.Result) string {
+	name := path.Base(pkg.ImportPath) + ".test"
+	if len(name) > 15 {
+		name = name[:15] // the kernel keeps 15 bytes of a process's name
+	}
+	return res.MemoryKilled[name]
 }
 
 // diedReason explains why tests of a package never reported.

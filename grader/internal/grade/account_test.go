@@ -247,3 +247,24 @@ func TestBubbleLeak(t *testing.T) {
 	}
 	assert.Empty(t, bubbleLeak("panic: boom"+dump))
 }
+
+// A package that reported nothing because the grader cut the run for
+// another package's sake is run again, not failed as a build failure.
+func TestAccountCutBeforeThePackageRan(t *testing.T) {
+	a := account(three, nil, &gotest.Result{Killed: "the output of example.com/other passed the cap of 10 bytes"}, nil, 1)
+	assert.False(t, a.buildFailed)
+	assert.True(t, a.cut)
+	for _, n := range []string{"TestA", "TestB", "TestHiddenC"} {
+		assert.True(t, a.tests[n].needRerun, n)
+		assert.Contains(t, a.tests[n].reason, "the run was cut", n)
+	}
+}
+
+// The memory limit kills one test binary; its running test says so.
+func TestAccountMemoryKill(t *testing.T) {
+	p := parse(t, ev("run", "TestA", "")+ev("pass", "TestA", "")+ev("run", "TestB", ""))
+	p.ImportPath = "example.com/katas/slidingwindow"
+	res := &gotest.Result{MemoryKilled: map[string]string{"slidingwindow.t": "killed: slidingwindow.t used more than 256 MiB of memory, the limit"}}
+	a := account(three, p, res, nil, 1)
+	assert.Equal(t, "the test binary was killed: slidingwindow.t used more than 256 MiB of memory, the limit during this test", a.tests["TestB"].reason)
+}

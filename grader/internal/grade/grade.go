@@ -375,7 +375,7 @@ func RunVariants(ctx context.Context, opts RunOptions, tmp string, w io.Writer, 
 				again[i] = append(again[i], t.Name)
 			}
 		}
-		if !acc.ranAny || opts.NoRerun {
+		if !acc.ranAny && !acc.cut || opts.NoRerun {
 			again[i] = nil
 		}
 		// The binary is complete once its package reported a terminal
