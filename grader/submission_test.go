@@ -336,3 +336,62 @@ func assertFailReason(t *testing.T, row result.Kata, name, words string) {
 	}
 	t.Errorf("%s has no test %s", row.Name, name)
 }
+
+// A batch grades every submission into one table; a hostile one is a row
+// with its reason, never the end of the batch.
+func TestBatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end (-short)")
+	}
+	bin := buildGrader(t)
+	repo := learnerRepo(t, bin, "passing", "failing")
+	dir := t.TempDir()
+	ref := func(kata string) string {
+		data, err := os.ReadFile(filepath.Join(repo, "solutions", kata, kata+".go"))
+		require.NoError(t, err)
+		return string(data)
+	}
+	writeTree(t, filepath.Join(dir, "alice"), map[string]string{
+		"katas/passing/passing.go": ref("passing"), "katas/failing/failing.go": ref("failing"),
+		"MANIFEST.json": `{"format":1,"katas":["passing","failing"],"candidate":"alice"}`,
+	})
+	writeTree(t, filepath.Join(dir, "bob"), map[string]string{
+		"katas/passing/passing.go": ref("passing"),
+		"katas/failing/failing.go": fixtureSource(t, "failing", "failing"),
+	})
+	// mallory's archive escapes its folder.
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	tw.WriteHeader(&tar.Header{Name: "../../etc/evil", Typeflag: tar.TypeReg})
+	tw.Close()
+	gz.Close()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "mallory.tar.gz"), buf.Bytes(), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a submission"), 0o644))
+
+	run := func(format string) (string, int) {
+		cmd := exec.Command(bin, "grade", "--root", repo, "--no-bench", "--quiet", "--batch", dir, "--format", format, "passing", "failing")
+		cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
+		out, _ := cmd.Output()
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	out, code := run("json")
+	assert.Equal(t, 1, code, "not every submission passes")
+	var b result.Batch
+	require.NoError(t, json.Unmarshal([]byte(out), &b), out)
+	require.Len(t, b.Runs, 3, "alice, bob and mallory; notes.txt is not a submission")
+	assert.Equal(t, []string{"passing", "failing"}, b.Katas)
+	byName := map[string]result.Run{}
+	for _, r := range b.Runs {
+		byName[r.Submission.Name] = r
+	}
+	assert.Equal(t, 200, byName["alice"].Total.Score)
+	assert.Equal(t, "alice", byName["alice"].Submission.Candidate)
+	assert.Equal(t, result.Failing, rowOf(t, byName["bob"], "failing").Status)
+	assert.Contains(t, byName["mallory.tar.gz"].Submission.Refused, "leaves the submission's folder")
+
+	md, _ := run("markdown")
+	for _, want := range []string{"alice", "bob", "mallory.tar.gz", "leaves the submission's folder"} {
+		assert.Contains(t, md, want, "the Markdown comparison")
+	}
+}
