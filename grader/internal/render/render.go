@@ -1,6 +1,12 @@
 // Package render prints the grader's result model: a text scorecard for
-// people (colour only when asked, see Options) and JSON for machines. Each
-// format is a small function over result.Run.
+// people (colour only when asked, see Options), JSON for machines, JUnit XML
+// for CI dashboards, Markdown for a step summary or a hiring panel, CSV for a
+// spreadsheet and one self-contained HTML file. Each format is a small
+// function over result.Run (Write picks one by name); a batch of graded
+// submissions has its comparison table in Markdown, CSV and HTML.
+//
+// Messages in a run come from the code under test, a stranger's code when a
+// submission is graded: every format escapes them for its own syntax.
 package render
 
 import (
@@ -11,15 +17,18 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/microkata/microkata/grader/internal/racereport"
 	"github.com/microkata/microkata/grader/internal/result"
 )
 
 // JSON writes run as indented JSON.
 func JSON(w io.Writer, run *result.Run) error {
+	return jsonIndent(w, run)
+}
+
+func jsonIndent(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(run)
+	return enc.Encode(v)
 }
 
 // Options control the text scorecard.
@@ -81,13 +90,28 @@ func Text(w io.Writer, run *result.Run, o Options) error {
 		}
 		return color + s + reset
 	}
-	race := "race detector on"
-	if !run.Race {
-		race = "race detector OFF"
-	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  %s, %s, %.1fs\n\n", paint(bold, "microkata scorecard"), run.GoVersion, race, run.Duration)
+	fmt.Fprintf(&b, "%s  %s, %s, %.1fs\n", paint(bold, "microkata scorecard"), run.GoVersion, raceWord(run.Race), run.Duration)
+	if s := run.Submission; s != nil {
+		b.WriteString(submissionLines(s, o, paint))
+	}
+	if run.Submission == nil || len(run.Katas) > 0 { // a refused submission has no table
+		b.WriteString("\n")
+		table(&b, run, o, paint)
+	}
+	for _, n := range run.Notes {
+		fmt.Fprintf(&b, "\n%s", cut("note: "+n, o.Width))
+	}
+	if len(run.Notes) > 0 {
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
 
+// table writes the scorecard's table: a row per kata with its details
+// under it, and the total.
+func table(b *strings.Builder, run *result.Run, o Options, paint func(string, string) string) {
 	header := []string{"KATA", "STATUS", "VISIBLE", "HIDDEN", "RACE", "LEAK", "BENCH ns/allocs", "SCORE"}
 	rows := [][]string{header}
 	colors := []string{""}
@@ -135,14 +159,35 @@ func Text(w io.Writer, run *result.Run, o Options) error {
 		b.WriteString(details(k, o, paint))
 	}
 	b.WriteString(line(rows[len(rows)-1], ""))
-	for _, n := range run.Notes {
-		fmt.Fprintf(&b, "\n%s", cut("note: "+n, o.Width))
+}
+
+// submissionLines name a graded submission under the scorecard's title:
+// its name, hash, candidate and sandbox, then its warnings, or why it was
+// refused.
+func submissionLines(s *result.Submission, o Options, paint func(string, string) string) string {
+	var b strings.Builder
+	fact := func(name, value, color string) {
+		fmt.Fprintf(&b, "%-10s  %s\n", name, paint(color, clean(value)))
 	}
-	if len(run.Notes) > 0 {
-		b.WriteString("\n")
+	fact("submission", s.Name, "")
+	fact("sha256", s.SHA256, "")
+	if s.Candidate != "" {
+		fact("candidate", s.Candidate, "")
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	sandbox := sandboxWord(s)
+	if sandbox == "OFF" {
+		fact("sandbox", "OFF: the test binaries ran without a sandbox", yellow)
+	} else {
+		fact("sandbox", sandbox, "")
+	}
+	for _, w := range s.Warnings {
+		b.WriteString(paint(yellow, cut("warning: "+w, o.Width)) + "\n")
+	}
+	if s.Refused != "" {
+		b.WriteString(paint(red, cut("refused: "+s.Refused, o.Width)) + "\n")
+		b.WriteString("not graded: no kata ran\n")
+	}
+	return b.String()
 }
 
 func details(k result.Kata, o Options, paint func(string, string) string) string {
@@ -158,6 +203,12 @@ func details(k result.Kata, o Options, paint func(string, string) string) string
 		return b.String()
 	case k.Status == result.Passing:
 		return ""
+	case k.Status == result.Refused:
+		put("    ", "", "not built: the submission's code for "+k.Name+" breaks the grading policy:")
+		for _, n := range k.Notes {
+			put("      ", "", n)
+		}
+		return b.String()
 	case k.BuildFailed:
 		put("    ", "", k.Name+" did not build or run:")
 		for i, l := range k.BuildOutput {
@@ -186,11 +237,7 @@ func details(k result.Kata, o Options, paint func(string, string) string) string
 		}
 		b.WriteString("    " + paint(red, "✗") + " " + cut(name+": "+t.Reason, o.Width-6) + "\n")
 		if t.RaceReport != "" {
-			lines := racereport.Summary(racereport.Extract(t.RaceReport)[0], nil)
-			if len(lines) == 0 {
-				lines = []string{"(no frame of your code in the report; --json has it whole)"}
-			}
-			for i, l := range lines {
+			for i, l := range raceSummary(t.RaceReport) {
 				if i == raceLines && !o.Verbose {
 					put("        ", dim, fmt.Sprintf("... (%s shows the whole report)", fmt.Sprintf(o.More, k.Name)))
 					break
@@ -208,9 +255,10 @@ func details(k result.Kata, o Options, paint func(string, string) string) string
 	return b.String()
 }
 
-// cut shortens s to width columns, ending it with "…"; a width of zero or
-// less keeps s whole.
+// cut cleans s of control characters and shortens it to width columns,
+// ending it with "…"; a width of zero or less keeps s whole.
 func cut(s string, width int) string {
+	s = clean(s)
 	if width <= 0 || utf8.RuneCountInString(s) <= width {
 		return s
 	}
@@ -246,7 +294,7 @@ func statusColor(s result.Status) string {
 	switch s {
 	case result.Passing:
 		return green
-	case result.Failing:
+	case result.Failing, result.Refused:
 		return red
 	}
 	return yellow
