@@ -33,8 +33,8 @@ func TestVerifyReportsEveryBrokenPromise(t *testing.T) {
 		`ok    alternate minmax passes all 4 tests`,
 		`ok    the stub compiles and fails (0/4 tests pass)`,
 		`ok    the stub's exported API equals the reference's (2 declarations)`,
-		`FAIL  a kata needs at least 8 mutants; adder has 4`,
-		`FAIL  mutants: 2/4 caught`,
+		`FAIL  a kata needs at least 8 mutants; adder has 5`,
+		`FAIL  mutants: 2/5 caught`,
 		`equivalent: no test fails`,
 		`broken: does not compile`,
 		`ok    hidden tests catch 1 mutant(s) that the visible tests miss`,
@@ -45,6 +45,9 @@ func TestVerifyReportsEveryBrokenPromise(t *testing.T) {
 		`ok    stub, reference, alternates and mutants import only what adder allows (7 files)`,
 		`FAIL  the stub, the reference, alternates and mutants must use only the kata's allowed imports (katas/catalog.json)`,
 		`solutions/drift/drift.go: drift.go:5 imports "strconv": not on drift's list; it may import: nothing`,
+		// A diff mutant that no longer applies names itself, the hunk and the line.
+		`FAIL  mutant stale: the diff does not apply: hunk 1 (@@ -4,6 +4,6 @@): line 6 is "\tif x < lo {", the diff expects "\tif x <= lo {"`,
+
 	} {
 		assert.Contains(t, report, want)
 	}
@@ -53,12 +56,13 @@ func TestVerifyReportsEveryBrokenPromise(t *testing.T) {
 		"low_bound_off_by_one": `hidden\s+- \| TestHiddenClampJustBelow`,
 		"equivalent":           `NO\s+- \| -`,
 		"broken":               `ERROR\s+- \| -`,
+		"stale":                `ERROR\s+- \| -`,
 	}
 	for name, re := range rows {
 		assert.Regexp(t, regexp.MustCompile(`(?m)^  `+name+`\s+\d\s+`+re+`$`), report, name)
 	}
 	lines := strings.Split(strings.TrimSpace(report), "\n")
-	assert.Equal(t, "9 passed, 6 failed", lines[len(lines)-1])
+	assert.Equal(t, "11 passed, 7 failed", lines[len(lines)-1])
 }
 
 func TestVerifyUnknownKata(t *testing.T) {

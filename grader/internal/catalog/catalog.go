@@ -22,6 +22,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/microkata/microkata/grader/internal/mutant"
 )
 
 // File names the grader relies on.
@@ -63,10 +65,13 @@ type Test struct {
 }
 
 // Variant is a mutant or an alternate solution: a file that replaces the
-// reference's <kata>.go.
+// reference's <kata>.go. A mutant is stored as a diff against the reference
+// (<name>.diff, see package mutant); a whole-file .go mutant is the old
+// format, which verify reports.
 type Variant struct {
-	Name        string // file name without .go
+	Name        string // file name without .go or .diff
 	Path        string // absolute
+	Diff        bool   // Path is a diff against the reference, not a whole file
 	Description string // from the "// Mutant:" or "// Alternate:" header
 	Rule        string // from the "// Rule:" header (mutants)
 }
@@ -367,13 +372,29 @@ func category(doc *ast.CommentGroup) string {
 	return ""
 }
 
-// variants lists the .go files of dir with their header lines.
+// variants lists the .go files of dir with their header lines, and, for
+// mutants, the .diff files.
 func variants(dir, header string) ([]Variant, error) {
 	files, err := goFiles(dir, false)
 	if err != nil {
 		return nil, err
 	}
 	var out []Variant
+	if header == "Mutant:" {
+		diffs, _ := filepath.Glob(filepath.Join(dir, "*.diff"))
+		for _, p := range diffs {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return nil, err
+			}
+			d, err := mutant.Parse(string(data))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+			out = append(out, Variant{Name: strings.TrimSuffix(filepath.Base(p), ".diff"), Path: p, Diff: true,
+				Description: d.Description, Rule: d.Rule})
+		}
+	}
 	for _, p := range files {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -400,6 +421,7 @@ func variants(dir, header string) ([]Variant, error) {
 		}
 		out = append(out, v)
 	}
+	slices.SortFunc(out, func(a, b Variant) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 

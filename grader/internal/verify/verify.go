@@ -28,6 +28,7 @@ import (
 	"github.com/microkata/microkata/grader/internal/catalog"
 	"github.com/microkata/microkata/grader/internal/grade"
 	"github.com/microkata/microkata/grader/internal/imports"
+	"github.com/microkata/microkata/grader/internal/mutant"
 	"github.com/microkata/microkata/grader/internal/overlay"
 )
 
@@ -90,6 +91,7 @@ func (r *Report) Counts() (passed, failed int) {
 }
 
 type job struct {
+	done    bool // judged without running (a diff that does not apply)
 	kata    int
 	kind    string // reference, alternate, stub, mutant
 	index   int
@@ -113,6 +115,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer os.RemoveAll(tmp)
 
+	// Diff mutants become whole files in tmp, applied to the reference in
+	// memory; a diff that does not apply is that mutant's error.
+	applied, applyErr, err := applyMutants(cfg.Katas, tmp)
+	if err != nil {
+		return nil, err
+	}
+
 	var jobs []*job
 	for i, k := range cfg.Katas {
 		jobs = append(jobs,
@@ -122,7 +131,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			jobs = append(jobs, &job{kata: i, kind: "alternate", index: j, variant: grade.Variant{Kata: k, Code: overlay.Variant(k, a.Path), Hidden: true}, count: 1})
 		}
 		for j, m := range k.Mutants {
-			jobs = append(jobs, &job{kata: i, kind: "mutant", index: j, variant: grade.Variant{Kata: k, Code: overlay.Variant(k, m.Path), Hidden: true}, count: 1})
+			if e := applyErr[m.Path]; e != nil {
+				jobs = append(jobs, &job{kata: i, kind: "mutant", index: j, err: e, done: true, variant: grade.Variant{Kata: k}})
+				continue
+			}
+			jobs = append(jobs, &job{kata: i, kind: "mutant", index: j, variant: grade.Variant{Kata: k, Code: overlay.Variant(k, applied[m.Path]), Hidden: true}, count: 1})
 		}
 	}
 
@@ -133,6 +146,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		done int
 	)
 	for _, j := range jobs {
+		if j.done {
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -177,7 +193,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				kr.Checks = append(kr.Checks, stubCheck(j))
 			}
 		}
-		kr.Checks = append(kr.Checks, apiCheck(k), importCheck(k))
+		kr.Checks = append(kr.Checks, apiCheck(k), importCheck(k, applied))
 		kr.Mutants = mutantResults(k, mine)
 		kr.Checks = append(kr.Checks, mutantChecks(k, kr.Mutants)...)
 		rep.Katas = append(rep.Katas, kr)
@@ -247,10 +263,14 @@ func apiCheck(k *catalog.Kata) Check {
 // mutants use only the kata's allowed imports: a reference that needs more
 // than the learner may use is a broken kata, and a mutant must be caught by
 // the tests, not by the import check.
-func importCheck(k *catalog.Kata) Check {
+func importCheck(k *catalog.Kata, applied map[string]string) Check {
 	files := append(slices.Clone(k.LearnerFiles), k.SolutionFiles...)
 	for _, v := range append(slices.Clone(k.Alternates), k.Mutants...) {
-		files = append(files, v.Path)
+		if p, ok := applied[v.Path]; ok {
+			files = append(files, p)
+		} else if !v.Diff {
+			files = append(files, v.Path)
+		}
 	}
 	vs, err := imports.Check(k.Name, k.Imports, files...)
 	if err != nil {
@@ -264,6 +284,75 @@ func importCheck(k *catalog.Kata) Check {
 		return c
 	}
 	return Check{OK: true, What: fmt.Sprintf("stub, reference, alternates and mutants import only what %s allows (%d files)", k.Name, len(files))}
+}
+
+// mutantFormatCheck asks for mutants stored as diffs: a whole copy of the
+// reference repeats it and must be edited by hand with every change of the
+// reference.
+func mutantFormatCheck(k *catalog.Kata) Check {
+	var whole []string
+	for _, m := range k.Mutants {
+		if !m.Diff {
+			whole = append(whole, m.Name+".go")
+		}
+	}
+	if len(whole) > 0 {
+		return Check{What: fmt.Sprintf("mutants must be diffs against the reference (CONTRIBUTING, \"Mutants\"); %d are whole files", len(whole)),
+			Detail: whole}
+	}
+	return Check{OK: true, What: fmt.Sprintf("every mutant is a diff against the reference (%d)", len(k.Mutants))}
+}
+
+// applyMutants applies every diff mutant of katas to its reference file and
+// writes the result under tmp. It returns the written file of each diff (by
+// the diff's path) and, for a diff that does not apply, the error.
+func applyMutants(katas []*catalog.Kata, tmp string) (applied map[string]string, failed map[string]error, err error) {
+	applied, failed = map[string]string{}, map[string]error{}
+	for _, k := range katas {
+		for _, m := range k.Mutants {
+			if !m.Diff {
+				continue
+			}
+			data, err := os.ReadFile(m.Path)
+			if err != nil {
+				return nil, nil, err
+			}
+			d, err := mutant.Parse(string(data))
+			if err != nil {
+				failed[m.Path] = err
+				continue
+			}
+			ref := ""
+			for _, f := range k.SolutionFiles {
+				if filepath.Base(f) == d.File {
+					ref = f
+				}
+			}
+			if ref == "" || d.File != k.Package+".go" {
+				failed[m.Path] = fmt.Errorf("the diff changes %s; a mutant changes the reference's %s.go", d.File, k.Package)
+				continue
+			}
+			orig, err := os.ReadFile(ref)
+			if err != nil {
+				return nil, nil, err
+			}
+			out, err := mutant.Apply(string(orig), d)
+			if err != nil {
+				failed[m.Path] = err
+				continue
+			}
+			dir := filepath.Join(tmp, "mutants", k.Name)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, nil, err
+			}
+			p := filepath.Join(dir, m.Name+".go")
+			if err := os.WriteFile(p, []byte(out), 0o644); err != nil {
+				return nil, nil, err
+			}
+			applied[m.Path] = p
+		}
+	}
+	return applied, failed, nil
 }
 
 func mustRel(root, p string) string {
