@@ -248,6 +248,12 @@ func TestTextSubmission(t *testing.T) {
 		"not graded: no kata ran\n", b.String(), "a refused submission: its reason, no table")
 
 	run := reportRun(t)
+	run.Submission.Candidate = strings.Repeat("c", 200)
+	b.Reset()
+	require.NoError(t, Text(&b, run, Options{Width: 60}))
+	assert.Contains(t, b.String(), "\ncandidate   "+strings.Repeat("c", 47)+"…\n", "cut at the terminal's width")
+	assert.Contains(t, b.String(), "\nsha256      "+run.Submission.SHA256[:47]+"…\n")
+
 	run.Submission.Sandbox = "off"
 	b.Reset()
 	require.NoError(t, Text(&b, run, Options{Color: true}))

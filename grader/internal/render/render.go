@@ -167,7 +167,7 @@ func table(b *strings.Builder, run *result.Run, o Options, paint func(string, st
 func submissionLines(s *result.Submission, o Options, paint func(string, string) string) string {
 	var b strings.Builder
 	fact := func(name, value, color string) {
-		fmt.Fprintf(&b, "%-10s  %s\n", name, paint(color, clean(value)))
+		fmt.Fprintf(&b, "%-10s  %s\n", name, paint(color, cut(value, o.Width-12)))
 	}
 	fact("submission", s.Name, "")
 	fact("sha256", s.SHA256, "")
