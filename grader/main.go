@@ -407,9 +407,11 @@ func replaceRaceNote(notes []string) []string {
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var (
-		cf    common
-		count int
-		jobs  int
+		cf      common
+		count   int
+		jobs    int
+		force   bool
+		noCache bool
 	)
 	katas, code, done := setup("verify", `Checks the verify contract of the named katas (default: all): the reference
 passes every visible and hidden test with -race and -count=3 and leaks no
@@ -419,6 +421,8 @@ the stub's exported API equals the reference's. Prints a table per kata and
 a last line "N passed, M failed".`, args, stdout, stderr, &cf, true, func(fs *flag.FlagSet) {
 		fs.IntVar(&count, "count", 3, "how many times the reference runs every test")
 		fs.IntVar(&jobs, "jobs", 2, "go test processes run at once")
+		fs.BoolVar(&force, "force", false, "run every job, even those whose inputs are unchanged since a run that kept the contract")
+		fs.BoolVar(&noCache, "no-cache", false, "neither read nor write the cache")
 	})
 	if done {
 		return code
@@ -427,8 +431,16 @@ a last line "N passed, M failed".`, args, stdout, stderr, &cf, true, func(fs *fl
 	if !race {
 		fmt.Fprintln(stderr, "grader: warning: verifying without the race detector; mutants that only race will not be caught")
 	}
+	var err error
+	cacheDir := ""
+	if !noCache {
+		if cacheDir, err = verify.DefaultCacheDir(); err != nil {
+			fmt.Fprintf(stderr, "grader: warning: no cache: %v\n", err)
+			cacheDir = ""
+		}
+	}
 	rep, err := verify.Run(ctx, verify.Config{Root: katas[0].Root, Katas: katas, Race: race, Timeout: cf.timeout,
-		Count: count, Jobs: jobs, OutputCap: cf.outputCap, Progress: cf.progress(stderr)})
+		Count: count, Jobs: jobs, OutputCap: cf.outputCap, Progress: cf.progress(stderr), CacheDir: cacheDir, Force: force})
 	if err != nil {
 		fmt.Fprintf(stderr, "grader: %v\n", err)
 		return exitUsage

@@ -223,6 +223,29 @@ type Outcome struct {
 	notes []string
 }
 
+// OutcomeData is what an Outcome holds, as plain data: what verify caches.
+type OutcomeData struct {
+	Tests          []result.Test `json:"tests"`
+	BuildFailed    bool          `json:"buildFailed,omitempty"`
+	BuildOutput    []string      `json:"buildOutput,omitempty"`
+	Race           bool          `json:"race,omitempty"`
+	Leak           bool          `json:"leak,omitempty"`
+	NotImplemented bool          `json:"notImplemented,omitempty"`
+	Notes          []string      `json:"notes,omitempty"`
+}
+
+// Data returns o's content.
+func (o *Outcome) Data() OutcomeData {
+	return OutcomeData{Tests: o.Tests, BuildFailed: o.acc.buildFailed, BuildOutput: o.acc.buildOutput,
+		Race: o.acc.race, Leak: o.acc.leak, NotImplemented: o.acc.notImplemented, Notes: o.notes}
+}
+
+// OutcomeFrom rebuilds the Outcome of k that d describes.
+func OutcomeFrom(k *catalog.Kata, d OutcomeData) *Outcome {
+	return &Outcome{Kata: k, Tests: d.Tests, notes: d.Notes, acc: &accounting{buildFailed: d.BuildFailed,
+		buildOutput: d.BuildOutput, race: d.Race, leak: d.Leak, notImplemented: d.NotImplemented}}
+}
+
 // Passed reports whether every expected test passed, with no race and no
 // leak.
 func (o *Outcome) Passed() bool {

@@ -47,6 +47,12 @@ type Config struct {
 	Jobs      int
 	OutputCap int64
 	Progress  io.Writer
+	// CacheDir keeps the results of jobs (see cache); "" runs every job.
+	// Force runs every job but still refreshes the cache.
+	CacheDir string
+	Force    bool
+	// GoVersion is part of every cache key (default: go env GOVERSION).
+	GoVersion string
 }
 
 // Check is one line of the verify report.
@@ -74,6 +80,9 @@ type KataReport struct {
 // Report is the whole verify run.
 type Report struct {
 	Katas []KataReport
+	// Jobs is how many jobs the run had, Cached how many of them came
+	// from the cache.
+	Jobs, Cached int
 }
 
 // Counts returns the number of passed and failed checks.
@@ -99,6 +108,9 @@ type job struct {
 	count   int
 	outcome *grade.Outcome
 	err     error
+	key     string // cache key; "" when the cache is off
+	cached  bool   // the outcome came from the cache
+	file    string // the file in place of the reference's (mutant, alternate)
 }
 
 // Run verifies cfg.Katas.
@@ -128,14 +140,50 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			&job{kata: i, kind: "reference", variant: grade.Variant{Kata: k, Code: overlay.Reference(k), Hidden: true}, count: cfg.Count},
 			&job{kata: i, kind: "stub", variant: grade.Variant{Kata: k, Code: overlay.Learner(), Hidden: true}, count: 1})
 		for j, a := range k.Alternates {
-			jobs = append(jobs, &job{kata: i, kind: "alternate", index: j, variant: grade.Variant{Kata: k, Code: overlay.Variant(k, a.Path), Hidden: true}, count: 1})
+			jobs = append(jobs, &job{kata: i, kind: "alternate", index: j, file: a.Path, variant: grade.Variant{Kata: k, Code: overlay.Variant(k, a.Path), Hidden: true}, count: 1})
 		}
 		for j, m := range k.Mutants {
 			if e := applyErr[m.Path]; e != nil {
 				jobs = append(jobs, &job{kata: i, kind: "mutant", index: j, err: e, done: true, variant: grade.Variant{Kata: k}})
 				continue
 			}
-			jobs = append(jobs, &job{kata: i, kind: "mutant", index: j, variant: grade.Variant{Kata: k, Code: overlay.Variant(k, applied[m.Path]), Hidden: true}, count: 1})
+			file := m.Path
+			if m.Diff {
+				file = applied[m.Path]
+			}
+			jobs = append(jobs, &job{kata: i, kind: "mutant", index: j, file: file, variant: grade.Variant{Kata: k, Code: overlay.Variant(k, file), Hidden: true}, count: 1})
+		}
+	}
+
+	// The cache: a job whose inputs are unchanged since a run that kept
+	// the contract is not run again.
+	var c *cache
+	if cfg.CacheDir != "" {
+		in := keyInputs{GoVersion: cfg.GoVersion, Race: cfg.Race, Timeout: cfg.Timeout.String(), Grader: graderHash()}
+		if in.GoVersion == "" {
+			in.GoVersion = grade.GoVersion()
+		}
+		if in.Grader != "" && in.GoVersion != "" {
+			c = &cache{dir: cfg.CacheDir}
+			kataKeys := map[int]string{}
+			for _, j := range jobs {
+				if j.done {
+					continue
+				}
+				kk, ok := kataKeys[j.kata]
+				if !ok {
+					if kk, err = kataKey(in, cfg.Katas[j.kata]); err != nil {
+						return nil, err
+					}
+					kataKeys[j.kata] = kk
+				}
+				if j.key, err = jobKey(kk, j.kind, j.count, j.file); err != nil {
+					return nil, err
+				}
+				if d, ok := c.get(j.key); ok && !cfg.Force {
+					j.outcome, j.cached, j.done = grade.OutcomeFrom(cfg.Katas[j.kata], d), true, true
+				}
+			}
 		}
 	}
 
@@ -161,6 +209,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			j.err = err
 			if err == nil {
 				j.outcome = outs[0]
+				if j.key != "" && ctx.Err() == nil && contractHolds(j.kind, j.outcome) {
+					_ = c.put(j.key, j.outcome.Data()) // a cache that cannot be written only costs time
+				}
 			}
 			mu.Lock()
 			done++
@@ -172,7 +223,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	wg.Wait()
 
-	rep := &Report{}
+	rep := &Report{Jobs: len(jobs)}
+	for _, j := range jobs {
+		if j.cached {
+			rep.Cached++
+		}
+	}
 	for i, k := range cfg.Katas {
 		kr := KataReport{Kata: k.Name}
 		var mine []*job
@@ -481,6 +537,7 @@ func Print(w io.Writer, r *Report) {
 		}
 		fmt.Fprintln(w)
 	}
+	fmt.Fprintf(w, "%d of %d jobs came from the cache (--force runs them all)\n", r.Cached, r.Jobs)
 	p, f := r.Counts()
 	fmt.Fprintf(w, "%d passed, %d failed\n", p, f)
 }
