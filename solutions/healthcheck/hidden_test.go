@@ -1539,3 +1539,43 @@ func TestHiddenFuncMayCallChecker(t *testing.T) {
 		}
 	})
 }
+
+// TestHiddenJoinsEvaluationInFlight: a request that comes while an
+// evaluation runs joins it, even when some of its checks have already
+// returned: with a (1s) and b (2s), a GET at 0s and a GET and an Evaluate
+// at 1.5s all answer at 2s, and a ran once (rule 8).
+//
+// Category: behaviour
+func TestHiddenJoinsEvaluationInFlight(t *testing.T) {
+	katatest.Guard(t)
+	katatest.Watchdog(t, 3*time.Second, hLockHeld)
+	synctest.Test(t, func(t *testing.T) {
+		var a, b hCounter
+		c := hNew(t, healthcheck.Config{})
+		hAdd(t, c, healthcheck.Check{Name: "a", Func: a.wrap(hSleep(time.Second)), Timeout: 3 * time.Second}, "a")
+		hAdd(t, c, healthcheck.Check{Name: "b", Func: b.wrap(hSleep(2 * time.Second)), Timeout: 3 * time.Second}, "b")
+		const setup = `New(Config{}); Add(Check{Name: "a", Func: sleeps 1s, Timeout: 3s}); Add(Check{Name: "b", Func: sleeps 2s, Timeout: 3s}); GET /readyz at 0s; GET /readyz and Evaluate(ctx, Readiness) at 1.5s`
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		start := time.Now()
+		first := hGo(c, ctx, http.MethodGet, "/readyz", start)
+		hUntil(start, 1500*time.Millisecond)
+		second := hGo(c, ctx, http.MethodGet, "/readyz", start)
+		rep, err, pnc := hEval(c, ctx, healthcheck.Readiness)
+		if pnc != nil || err != nil || rep.Status != healthcheck.StatusPass || time.Since(start) != 2*time.Second {
+			t.Errorf("%s: the Evaluate returned %s at %v, want a passing report at 2s (it joins the evaluation in flight)", setup, hEvalString(rep, err, pnc), time.Since(start))
+		}
+		for i, ch := range []chan hAnswer{first, second} {
+			ans, ok := hRecv(ch, 2*time.Minute)
+			if !ok || !hWant(t, fmt.Sprintf("%s: GET #%d", setup, i+1), ans.resp, http.StatusOK, "ok") {
+				return
+			}
+			if ans.at != 2*time.Second {
+				t.Errorf("%s: GET #%d answered at %v, want at 2s", setup, i+1, ans.at)
+			}
+		}
+		if an, bn := a.calls.Load(), b.calls.Load(); an != 1 || bn != 1 {
+			t.Errorf("%s: a ran %d times and b %d times, want once each (requests during an evaluation join it: a, which returned at 1s, does not run again)", setup, an, bn)
+		}
+	})
+}
