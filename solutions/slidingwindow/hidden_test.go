@@ -470,15 +470,15 @@ func TestHiddenLogRetryAfterExact(t *testing.T) {
 }
 
 // TestHiddenLogLargeLimit: Limit math.MaxInt works; nothing proportional
-// to Limit is allocated up front (rule 13).
+// to Limit is allocated up front; "" is a valid key (rules 3, 13).
 //
 // Category: boundary
 func TestHiddenLogLargeLimit(t *testing.T) {
 	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
 		l := hNew(t, "Log", slidingwindow.Config{Limit: math.MaxInt, Window: time.Second, MaxKeys: 1000}, "")
-		for _, key := range []string{"a", "b", "c"} {
-			l.wantAllow(key, 1, true, "Limit math.MaxInt: allocate per request, never per Limit")
+		for _, key := range []string{"a", "b", ""} {
+			l.wantAllow(key, 1, true, "Limit math.MaxInt: allocate per request, never per Limit; \"\" is a key like any other")
 		}
 		l.wantAllowN("a", 1000, 0, nil, "")
 		l.wantLen(3, "")
@@ -564,7 +564,7 @@ func TestHiddenCounterOriginIsNew(t *testing.T) {
 	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
 		time.Sleep(123 * time.Millisecond)
-		l := hNew(t, "Counter", slidingwindow.Config{Limit: 2, Window: time.Second, MaxKeys: 4}, "made 123ms into the bubble (windows start at the origin, not at round clock times)")
+		l := hNew(t, "Counter", slidingwindow.Config{Limit: 2, Window: time.Second, MaxKeys: 4}, "made 123ms into the bubble; times below count from NewCounter, where window 0 starts")
 		time.Sleep(500 * time.Millisecond)
 		l.wantAllowN("a", 2, 0, nil, "")
 		time.Sleep(500*time.Millisecond - time.Nanosecond)
@@ -1076,7 +1076,7 @@ func hExplain(c hDiffConfig, steps []hReplayStep) string {
 
 // TestHiddenDifferential runs the learner's limiter and the reference side
 // by side in one bubble, 20 seeds × 3000 random steps for each kind:
-// AllowN on 4 keys with n from −1 to Limit + 1, Len, and sleeps of 1 ns,
+// AllowN on 4 keys ("" among them) with n from −1 to Limit + 1, Len, and sleeps of 1 ns,
 // 1 ms, W/3, W − 1 ns and W, with MaxKeys from 1 to 3. Results must agree
 // after every step; a difference is reported as the shortest call sequence
 // found that reproduces it (all rules).
@@ -1111,7 +1111,7 @@ func hDifferential(rng *rand.Rand, c hDiffConfig) ([]hOp, bool) {
 	const steps = 3000
 	w := c.cfg.Window
 	sleeps := []time.Duration{time.Nanosecond, time.Millisecond, w / 3, w - time.Nanosecond, w}
-	keys := []string{"a", "b", "c", "d"}
+	keys := []string{"a", "b", "c", ""}
 	p := hNewPair(c)
 	var ops []hOp
 	for range steps {

@@ -350,7 +350,7 @@ func TestCounterWeightsPreviousWindow(t *testing.T) {
 	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
 		time.Sleep(123 * time.Millisecond)
-		l := newLim(t, "Counter", slidingwindow.Config{Limit: 10, Window: time.Second, MaxKeys: 100}, "made 123ms into the bubble")
+		l := newLim(t, "Counter", slidingwindow.Config{Limit: 10, Window: time.Second, MaxKeys: 100}, "made 123ms into the bubble; times below count from NewCounter")
 		time.Sleep(500 * time.Millisecond)
 		if !l.wantAllowN("a", 10, 0, nil, "") {
 			return
