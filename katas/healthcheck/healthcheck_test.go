@@ -71,7 +71,11 @@ func reportString(r healthcheck.Report) string {
 // newChecker calls New and stops the test if it fails.
 func newChecker(t *testing.T, cfg healthcheck.Config) *healthcheck.Checker {
 	t.Helper()
-	c, err := healthcheck.New(cfg)
+	var c *healthcheck.Checker
+	var err error
+	if v := catch(func() { c, err = healthcheck.New(cfg) }); v != nil {
+		t.Fatalf("New(Config{CacheTTL: %v}) panicked: %v", cfg.CacheTTL, v)
+	}
 	if err != nil || c == nil {
 		t.Fatalf("New(Config{CacheTTL: %v}) = (%v, %s), want a Checker and nil", cfg.CacheTTL, c, errName(err))
 	}
@@ -81,9 +85,34 @@ func newChecker(t *testing.T, cfg healthcheck.Config) *healthcheck.Checker {
 // add calls Add and stops the test if it fails; what describes the check.
 func add(t *testing.T, c *healthcheck.Checker, ch healthcheck.Check, what string) {
 	t.Helper()
-	if err := c.Add(ch); err != nil {
+	var err error
+	if v := catch(func() { err = c.Add(ch) }); v != nil {
+		t.Fatalf("Add(%s) panicked: %v", what, v)
+	}
+	if err != nil {
 		t.Fatalf("Add(%s) = %s, want nil", what, errName(err))
 	}
+}
+
+// catch runs f and returns the value it panicked with, if any; the stub's
+// panic goes through.
+func catch(f func()) (v any) {
+	defer func() {
+		if v = recover(); v == notImplemented {
+			panic(v)
+		}
+	}()
+	f()
+	return nil
+}
+
+// evaluate calls c.Evaluate and returns what it returned, as a string if it
+// panicked (pnc is then non-empty).
+func evaluate(c *healthcheck.Checker, ctx context.Context, kind healthcheck.Kind) (rep healthcheck.Report, err error, pnc string) {
+	if v := catch(func() { rep, err = c.Evaluate(ctx, kind) }); v != nil {
+		return healthcheck.Report{}, nil, fmt.Sprintf("a panic: %v", v)
+	}
+	return rep, err, ""
 }
 
 // response is what one request got.
@@ -103,21 +132,15 @@ func (r response) String() string {
 
 // serve runs one request through c.ServeHTTP with a new recorder. ctx may be
 // nil. A panic is returned in the response, except the stub's.
-func serve(c *healthcheck.Checker, ctx context.Context, method, target string) (resp response) {
+func serve(c *healthcheck.Checker, ctx context.Context, method, target string) response {
 	req := httptest.NewRequest(method, target, nil)
 	if ctx != nil {
 		req = req.WithContext(ctx)
 	}
 	rec := httptest.NewRecorder()
-	defer func() {
-		if v := recover(); v != nil {
-			if v == notImplemented {
-				panic(v)
-			}
-			resp = response{panic: v}
-		}
-	}()
-	c.ServeHTTP(rec, req)
+	if v := catch(func() { c.ServeHTTP(rec, req) }); v != nil {
+		return response{panic: v}
+	}
 	return response{code: rec.Code, header: rec.Header(), body: rec.Body.String()}
 }
 
@@ -163,8 +186,10 @@ func TestAddValidation(t *testing.T) {
 	}
 	sofar := "c, _ := New(Config{})"
 	for _, tc := range cases {
-		err := c.Add(tc.ch)
-		if !errors.Is(err, tc.want) {
+		var err error
+		if v := catch(func() { err = c.Add(tc.ch) }); v != nil {
+			t.Errorf("%s; c.Add(%s) panicked: %v", sofar, tc.what, v)
+		} else if !errors.Is(err, tc.want) {
 			want := "nil"
 			if tc.want != nil {
 				want = "an error matching " + map[error]string{healthcheck.ErrInvalidCheck: "ErrInvalidCheck", healthcheck.ErrDuplicateCheck: "ErrDuplicateCheck"}[tc.want]
@@ -250,9 +275,11 @@ func TestEvaluateReport(t *testing.T) {
 		}}},
 	}
 	for _, tc := range cases {
-		got, err := c.Evaluate(context.Background(), tc.k)
-		if err != nil || reportString(got) != reportString(tc.want) {
-			t.Errorf("%s; Evaluate(ctx, %s) =\n(%s, %s),\nwant (%s, nil)", setup, tc.kind, reportString(got), errName(err), reportString(tc.want))
+		got, err, pnc := evaluate(c, context.Background(), tc.k)
+		if pnc != "" {
+			t.Errorf("%s; Evaluate(ctx, %s): %s, want (%s, nil)", setup, tc.kind, pnc, reportString(tc.want))
+		} else if err != nil || reportString(got) != reportString(tc.want) {
+			t.Errorf("%s; Evaluate(ctx, %s) = (%s, %s), want (%s, nil)", setup, tc.kind, reportString(got), errName(err), reportString(tc.want))
 		}
 	}
 }
@@ -267,7 +294,9 @@ func TestDrainFailsReadinessOnly(t *testing.T) {
 	if !wantResponse(t, setup+"; GET /readyz", serve(c, nil, http.MethodGet, "/readyz"), http.StatusOK, "ok") {
 		return
 	}
-	c.Drain()
+	if v := catch(c.Drain); v != nil {
+		t.Fatalf("%s; GET /readyz; Drain() panicked: %v", setup, v)
+	}
 	wantResponse(t, setup+"; GET /readyz; Drain(); GET /readyz", serve(c, nil, http.MethodGet, "/readyz"), http.StatusServiceUnavailable,
 		"[+]db ok\n[-]shutdown failed: healthcheck: shutting down\nreadyz check failed\n")
 	wantResponse(t, setup+"; GET /readyz; Drain(); GET /livez", serve(c, nil, http.MethodGet, "/livez"), http.StatusOK, "ok")
@@ -278,6 +307,7 @@ func TestDrainFailsReadinessOnly(t *testing.T) {
 func TestChecksRunConcurrently(t *testing.T) {
 	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
+		defer time.Sleep(5 * time.Second) // lets every check return, whatever happened
 		c := newChecker(t, healthcheck.Config{})
 		for _, d := range []time.Duration{300 * time.Millisecond, 500 * time.Millisecond, 800 * time.Millisecond} {
 			name := fmt.Sprintf("dep-%v", d)
@@ -290,8 +320,12 @@ func TestChecksRunConcurrently(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		start := time.Now()
-		rep, err := c.Evaluate(ctx, healthcheck.Liveness)
+		rep, err, pnc := evaluate(c, ctx, healthcheck.Liveness)
 		took := time.Since(start)
+		if pnc != "" {
+			t.Errorf("%s: %s", call, pnc)
+			return
+		}
 		if err != nil || rep.Status != healthcheck.StatusPass {
 			t.Errorf("%s = (%s, %s) after %v, want a passing report and nil", call, reportString(rep), errName(err), took)
 			return
@@ -319,8 +353,12 @@ func TestHungCheckTimesOut(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		start := time.Now()
-		rep, err := c.Evaluate(ctx, healthcheck.Readiness)
+		rep, err, pnc := evaluate(c, ctx, healthcheck.Readiness)
 		took := time.Since(start)
+		if pnc != "" {
+			t.Errorf("%s: %s", call, pnc)
+			return
+		}
 		if err != nil {
 			t.Errorf("%s = (%s, %s) after %v, want db's result ErrTimeout after 500ms: does the evaluation wait for the Func instead of its deadline?", call, reportString(rep), errName(err), took)
 			return
@@ -331,7 +369,7 @@ func TestHungCheckTimesOut(t *testing.T) {
 		}}
 		if len(rep.Results) != 2 || !errors.Is(rep.Results[0].Err, healthcheck.ErrTimeout) || rep.Results[0].Name != "db" ||
 			rep.Results[0].Status != healthcheck.StatusFail || rep.Status != healthcheck.StatusFail || rep.Results[1] != want.Results[1] {
-			t.Errorf("%s =\n%s,\nwant %s", call, reportString(rep), reportString(want))
+			t.Errorf("%s = %s, want %s", call, reportString(rep), reportString(want))
 		}
 		if took != 500*time.Millisecond {
 			t.Errorf("%s returned after %v, want exactly 500ms (db's Timeout)", call, took)
@@ -349,6 +387,7 @@ func TestCacheAndSingleFlight(t *testing.T) {
 	katatest.Guard(t)
 	katatest.Watchdog(t, 3*time.Second, lockHeld)
 	synctest.Test(t, func(t *testing.T) {
+		defer time.Sleep(time.Minute) // lets every check return, whatever happened
 		var calls atomic.Int64
 		c := newChecker(t, healthcheck.Config{CacheTTL: 5 * time.Second})
 		add(t, c, healthcheck.Check{Name: "db", Timeout: 3 * time.Second, Func: func(context.Context) error {

@@ -352,6 +352,9 @@ func TestHiddenAddOrderAndDefaults(t *testing.T) {
 	// Timeout 0 is DefaultTimeout (1s): the Func's ctx deadline is 1s after
 	// the evaluation starts.
 	synctest.Test(t, func(t *testing.T) {
+		defer time.Sleep(time.Hour)                                      // lets every check return, whatever happened
+		bg, stop := context.WithTimeout(context.Background(), time.Hour) // bounds every wait
+		defer stop()
 		c := hNew(t, healthcheck.Config{})
 		var deadline time.Time
 		var ok bool
@@ -360,7 +363,7 @@ func TestHiddenAddOrderAndDefaults(t *testing.T) {
 			return nil
 		}}, `Check{Name: "db", Func: records ctx.Deadline()}`)
 		start := time.Now()
-		rep, err, pnc := hEval(c, context.Background(), healthcheck.Readiness)
+		rep, err, pnc := hEval(c, bg, healthcheck.Readiness)
 		const call = `New(Config{}); Add(Check{Name: "db", Func: records ctx.Deadline()}); Evaluate(ctx, Readiness) at 0s`
 		if pnc != nil || err != nil || rep.Status != healthcheck.StatusPass {
 			t.Errorf("%s = %s, want a passing report", call, hEvalString(rep, err, pnc))
@@ -413,12 +416,12 @@ func TestHiddenDeadlineExact(t *testing.T) {
 			for i := range 50 {
 				failed := false
 				synctest.Test(t, func(t *testing.T) {
+					defer time.Sleep(time.Hour) // lets every check return, whatever happened
 					c := hNew(t, healthcheck.Config{})
 					hAdd(t, c, healthcheck.Check{Name: "db", Func: tc.f, Kind: healthcheck.Liveness}, `Check{Name: "db", Kind: Liveness}`)
 					call := fmt.Sprintf(`New(Config{}); Add(Check{Name: "db", Func: %s, Kind: Liveness}) (Timeout 0: 1s); Evaluate(ctx, Liveness) at 0s (bubble %d of 50)`, tc.what, i+1)
 					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 					defer cancel()
-					defer time.Sleep(time.Second) // lets a Func still sleeping return
 					start := time.Now()
 					rep, err, pnc := hEval(c, ctx, healthcheck.Liveness)
 					took := time.Since(start)
@@ -613,6 +616,9 @@ func TestHiddenHungCheckCostsOneGoroutine(t *testing.T) {
 func TestHiddenCallerCannotCancelRuns(t *testing.T) {
 	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
+		defer time.Sleep(time.Hour)                                      // lets every check return, whatever happened
+		bg, stop := context.WithTimeout(context.Background(), time.Hour) // bounds every wait
+		defer stop()
 		var n hCounter
 		var ctxErr error
 		var deadline time.Time
@@ -637,7 +643,7 @@ func TestHiddenCallerCannotCancelRuns(t *testing.T) {
 		if pnc != nil || err != context.DeadlineExceeded || rep.Status != "" || rep.Results != nil || time.Since(start) != 100*time.Millisecond {
 			t.Fatalf("%s = %s at %v, want (Report{}, context.DeadlineExceeded) at 100ms", call, hEvalString(rep, err, pnc), time.Since(start))
 		}
-		rep, err, pnc = hEval(c, context.Background(), healthcheck.Readiness)
+		rep, err, pnc = hEval(c, bg, healthcheck.Readiness)
 		call += "; Evaluate(ctx, Readiness) at 100ms"
 		if pnc != nil || err != nil || rep.Status != healthcheck.StatusPass || time.Since(start) != 2*time.Second {
 			t.Fatalf("%s = %s at %v, want a passing report at 2s: the first caller's ctx must not reach the check, and the second caller shares the evaluation", call, hEvalString(rep, err, pnc), time.Since(start))
@@ -646,7 +652,7 @@ func TestHiddenCallerCannotCancelRuns(t *testing.T) {
 			t.Errorf("%s: db's ctx had deadline %v after the start and Err() %s when the Func returned at 2s, want 3s and nil (only its own deadline ends it)", call, deadline.Sub(start), hErrName(ctxErr))
 		}
 		hUntil(start, 3*time.Second)
-		rep, err, pnc = hEval(c, context.Background(), healthcheck.Readiness)
+		rep, err, pnc = hEval(c, bg, healthcheck.Readiness)
 		call += "; Evaluate(ctx, Readiness) at 3s"
 		if pnc != nil || err != nil || rep.Status != healthcheck.StatusPass || time.Since(start) != 3*time.Second {
 			t.Errorf("%s = %s at %v, want the cached passing report at once", call, hEvalString(rep, err, pnc), time.Since(start))
@@ -692,7 +698,7 @@ func TestHiddenReportOwnedByCaller(t *testing.T) {
 		call += `; r1.Results[0] = Result{Name: "zzz", Status: "fail"}; slices.Reverse(r1.Results); r1.Results[0].Status = "fail"`
 		rep2, err, pnc := hEval(c, context.Background(), tc.kind)
 		if pnc != nil || err != nil || hReport(rep2) != want {
-			t.Errorf("%s; Evaluate(ctx, %s) =\n%s,\nwant %s (the cached report as first returned: each caller gets its own Results)", call, hKind(tc.kind), hEvalString(rep2, err, pnc), want)
+			t.Errorf("%s; Evaluate(ctx, %s) = %s, want %s (the cached report as first returned: each caller gets its own Results)", call, hKind(tc.kind), hEvalString(rep2, err, pnc), want)
 		}
 		hWant(t, call+"; GET "+tc.path, hServe(c, nil, http.MethodGet, tc.path), http.StatusOK, tc.body)
 	}
@@ -708,13 +714,16 @@ func TestHiddenReportOwnedByCaller(t *testing.T) {
 func TestHiddenDrainHitsCachedReport(t *testing.T) {
 	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
+		defer time.Sleep(time.Hour)                                      // lets every check return, whatever happened
+		bg, stop := context.WithTimeout(context.Background(), time.Hour) // bounds every wait
+		defer stop()
 		var db, loop hCounter
 		c := hNew(t, healthcheck.Config{CacheTTL: time.Minute})
 		hAdd(t, c, healthcheck.Check{Name: "db", Func: db.wrap(hPass)}, `Check{Name: "db", Func: pass}`)
 		hAdd(t, c, healthcheck.Check{Name: "loop", Func: loop.wrap(hPass), Kind: healthcheck.Liveness}, `Check{Name: "loop", Func: pass, Kind: Liveness}`)
 		start := time.Now()
 		sofar := `New(Config{CacheTTL: 1m}); Add(Check{Name: "db", Func: pass}); Add(Check{Name: "loop", Func: pass, Kind: Liveness}); GET /readyz at 0s`
-		if !hWant(t, sofar, hServe(c, nil, http.MethodGet, "/readyz"), http.StatusOK, "ok") {
+		if !hWant(t, sofar, hServe(c, bg, http.MethodGet, "/readyz"), http.StatusOK, "ok") {
 			return
 		}
 		hUntil(start, 10*time.Second)
@@ -734,11 +743,11 @@ func TestHiddenDrainHitsCachedReport(t *testing.T) {
 			{"/readyz/shutdown", http.StatusServiceUnavailable, "[-]shutdown failed: healthcheck: shutting down\nreadyz check failed\n"},
 		}
 		for _, s := range steps {
-			if !hWant(t, sofar+"; GET "+s.target, hServe(c, nil, http.MethodGet, s.target), s.code, s.body) {
+			if !hWant(t, sofar+"; GET "+s.target, hServe(c, bg, http.MethodGet, s.target), s.code, s.body) {
 				return
 			}
 		}
-		rep, err, pnc := hEval(c, context.Background(), healthcheck.Readiness)
+		rep, err, pnc := hEval(c, bg, healthcheck.Readiness)
 		want := healthcheck.Report{Status: healthcheck.StatusFail, Results: []healthcheck.Result{
 			{Name: "db", Status: healthcheck.StatusPass},
 			{Name: "shutdown", Status: healthcheck.StatusFail, Err: healthcheck.ErrDraining},
@@ -751,15 +760,15 @@ func TestHiddenDrainHitsCachedReport(t *testing.T) {
 		}
 		c.Drain()
 		sofar += "; Drain() again"
-		hWant(t, sofar+"; GET /readyz", hServe(c, nil, http.MethodGet, "/readyz"), http.StatusServiceUnavailable, drained)
-		hWant(t, sofar+"; GET /livez", hServe(c, nil, http.MethodGet, "/livez"), http.StatusOK, "ok")
-		hWant(t, sofar+"; GET /livez?verbose", hServe(c, nil, http.MethodGet, "/livez?verbose"), http.StatusOK, "[+]loop ok\nlivez check passed\n")
+		hWant(t, sofar+"; GET /readyz", hServe(c, bg, http.MethodGet, "/readyz"), http.StatusServiceUnavailable, drained)
+		hWant(t, sofar+"; GET /livez", hServe(c, bg, http.MethodGet, "/livez"), http.StatusOK, "ok")
+		hWant(t, sofar+"; GET /livez?verbose", hServe(c, bg, http.MethodGet, "/livez?verbose"), http.StatusOK, "[+]loop ok\nlivez check passed\n")
 		if n := loop.calls.Load(); n != 1 {
 			t.Errorf("%s; GET /livez: loop ran %d times, want 1 (liveness checks still run after Drain)", sofar, n)
 		}
 		hUntil(start, 2*time.Minute)
 		sofar += "; GET /readyz at 2m0s (the cache expired)"
-		hWant(t, sofar, hServe(c, nil, http.MethodGet, "/readyz"), http.StatusServiceUnavailable, drained)
+		hWant(t, sofar, hServe(c, bg, http.MethodGet, "/readyz"), http.StatusServiceUnavailable, drained)
 		if n := db.calls.Load(); n != 2 {
 			t.Errorf("%s: db ran %d times in all, want 2 (readiness checks still run after Drain)", sofar, n)
 		}
@@ -1030,6 +1039,9 @@ func TestHiddenResultsInByteOrder(t *testing.T) {
 func TestHiddenRequestCtxDone(t *testing.T) {
 	katatest.Guard(t)
 	synctest.Test(t, func(t *testing.T) {
+		defer time.Sleep(time.Hour)                                      // lets every check return, whatever happened
+		bg, stop := context.WithTimeout(context.Background(), time.Hour) // bounds every wait
+		defer stop()
 		var db hCounter
 		c := hNew(t, healthcheck.Config{CacheTTL: 5 * time.Second})
 		hAdd(t, c, healthcheck.Check{Name: "db", Timeout: 3 * time.Second, Func: db.wrap(hSleep(2 * time.Second))}, `Check{Name: "db", Func: sleeps 2s, Timeout: 3s}`)
@@ -1075,7 +1087,7 @@ func TestHiddenRequestCtxDone(t *testing.T) {
 			return
 		}
 		sofar += "; requests with a cancelled ctx at 3s"
-		got := hServe(c, nil, http.MethodGet, "/readyz")
+		got := hServe(c, bg, http.MethodGet, "/readyz")
 		if !hWant(t, sofar+"; GET /readyz at 3s", got, http.StatusOK, "ok") {
 			return
 		}
@@ -1281,6 +1293,7 @@ func TestHiddenKindsAreSeparate(t *testing.T) {
 	katatest.Guard(t)
 	katatest.Watchdog(t, 3*time.Second, hLockHeld)
 	synctest.Test(t, func(t *testing.T) {
+		defer time.Sleep(time.Hour) // lets every check return, whatever happened
 		var r, l hCounter
 		c := hNew(t, healthcheck.Config{CacheTTL: 5 * time.Second})
 		hAdd(t, c, healthcheck.Check{Name: "r", Func: r.wrap(hSleep(time.Second)), Timeout: 3 * time.Second}, "r")
@@ -1353,18 +1366,21 @@ func TestHiddenAddInvalidatesCache(t *testing.T) {
 	katatest.Guard(t)
 	katatest.Watchdog(t, 3*time.Second, hLockHeld)
 	synctest.Test(t, func(t *testing.T) {
+		defer time.Sleep(time.Hour)                                      // lets every check return, whatever happened
+		bg, stop := context.WithTimeout(context.Background(), time.Hour) // bounds every wait
+		defer stop()
 		var a hCounter
 		c := hNew(t, healthcheck.Config{CacheTTL: time.Minute})
 		hAdd(t, c, healthcheck.Check{Name: "a", Func: a.wrap(hPass)}, "a")
 		start := time.Now()
 		sofar := `New(Config{CacheTTL: 1m}); Add(Check{Name: "a", Func: pass}); GET /readyz?verbose at 0s`
-		if !hWant(t, sofar, hServe(c, nil, http.MethodGet, "/readyz?verbose"), http.StatusOK, "[+]a ok\n[+]shutdown ok\nreadyz check passed\n") {
+		if !hWant(t, sofar, hServe(c, bg, http.MethodGet, "/readyz?verbose"), http.StatusOK, "[+]a ok\n[+]shutdown ok\nreadyz check passed\n") {
 			return
 		}
 		hUntil(start, time.Second)
 		hAdd(t, c, healthcheck.Check{Name: "b", Func: hFailDB}, "b")
 		sofar += `; Add(Check{Name: "b", Func: returns errors.New("db unreachable")}) at 1s; GET /readyz?verbose`
-		if !hWant(t, sofar, hServe(c, nil, http.MethodGet, "/readyz?verbose"), http.StatusServiceUnavailable, "[+]a ok\n[-]b failed: db unreachable\n[+]shutdown ok\nreadyz check failed\n") {
+		if !hWant(t, sofar, hServe(c, bg, http.MethodGet, "/readyz?verbose"), http.StatusServiceUnavailable, "[+]a ok\n[-]b failed: db unreachable\n[+]shutdown ok\nreadyz check failed\n") {
 			return
 		}
 		if n := a.calls.Load(); n != 2 {
@@ -1372,6 +1388,7 @@ func TestHiddenAddInvalidatesCache(t *testing.T) {
 		}
 	})
 	synctest.Test(t, func(t *testing.T) {
+		defer time.Sleep(time.Hour) // lets every check return, whatever happened
 		var a hCounter
 		c := hNew(t, healthcheck.Config{})
 		hAdd(t, c, healthcheck.Check{Name: "a", Func: a.wrap(hSleep(2 * time.Second)), Timeout: 3 * time.Second}, "a")
@@ -1427,6 +1444,7 @@ func TestHiddenCacheBoundary(t *testing.T) {
 		for i := range 20 {
 			failed := false
 			synctest.Test(t, func(t *testing.T) {
+				defer time.Sleep(time.Hour) // lets every check return, whatever happened
 				var db hCounter
 				c := hNew(t, healthcheck.Config{CacheTTL: 5 * time.Second})
 				hAdd(t, c, healthcheck.Check{Name: "db", Func: db.wrap(hSleep(2 * time.Second)), Timeout: 3 * time.Second}, "db")
@@ -1456,6 +1474,7 @@ func TestHiddenCacheBoundary(t *testing.T) {
 		}
 	}
 	synctest.Test(t, func(t *testing.T) {
+		defer time.Sleep(time.Hour) // lets every check return, whatever happened
 		var db hCounter
 		c := hNew(t, healthcheck.Config{})
 		hAdd(t, c, healthcheck.Check{Name: "db", Func: db.wrap(hSleep(time.Second)), Timeout: 3 * time.Second}, "db")
@@ -1505,6 +1524,7 @@ func TestHiddenFuncMayCallChecker(t *testing.T) {
 	katatest.Guard(t)
 	katatest.Watchdog(t, 3*time.Second, hLockHeld)
 	synctest.Test(t, func(t *testing.T) {
+		defer time.Sleep(time.Hour) // lets every check return, whatever happened
 		c := hNew(t, healthcheck.Config{CacheTTL: time.Minute})
 		hAdd(t, c, healthcheck.Check{Name: "loop", Func: hPass, Kind: healthcheck.Liveness}, "loop")
 		var inner string
@@ -1550,6 +1570,7 @@ func TestHiddenJoinsEvaluationInFlight(t *testing.T) {
 	katatest.Guard(t)
 	katatest.Watchdog(t, 3*time.Second, hLockHeld)
 	synctest.Test(t, func(t *testing.T) {
+		defer time.Sleep(time.Hour) // lets every check return, whatever happened
 		var a, b hCounter
 		c := hNew(t, healthcheck.Config{})
 		hAdd(t, c, healthcheck.Check{Name: "a", Func: a.wrap(hSleep(time.Second)), Timeout: 3 * time.Second}, "a")
