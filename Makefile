@@ -72,6 +72,10 @@ pristine-check: grader ## fail if a pristine copy (or a fixture's) differs from 
 mod-check: ## fail if go.mod or go.sum are not what `go mod tidy` makes
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 
+bench-grader: grader ## the grader's overhead against bare go test, references then stubs (KATA=... for some)
+	@bin/grader overhead $(FLAGS) $(KATA)
+	@bin/grader overhead --stubs $(FLAGS) $(KATA)
+
 bench: ## benchmarks of your code in katas/ (KATA=name for one)
 	$(GO) test -run '^$$' -bench . -benchmem $(if $(KATA),$(addprefix ./katas/,$(KATA)),./katas/...)
 

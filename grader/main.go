@@ -16,6 +16,7 @@
 //	stats   practice statistics: bests, medians, trends, streak
 //	export  write a take-home bundle: the chosen katas, no spoilers
 //	report  render a saved JSON result in another format
+//	overhead measure the grader's overhead against bare go test (maintainers)
 //	catalog print the kata catalog as the README's Markdown table
 //	pristine keep pristine copies of every kata's Go files (maintainers)
 //	new     create a new kata from the standard scaffold (maintainers)
@@ -46,6 +47,7 @@ import (
 	"github.com/microkata/microkata/grader/internal/bundle"
 	"github.com/microkata/microkata/grader/internal/catalog"
 	"github.com/microkata/microkata/grader/internal/grade"
+	"github.com/microkata/microkata/grader/internal/overlay"
 	"github.com/microkata/microkata/grader/internal/pristine"
 	"github.com/microkata/microkata/grader/internal/render"
 	"github.com/microkata/microkata/grader/internal/result"
@@ -77,6 +79,7 @@ func commands() []command {
 		{"list", "every kata with its practice status, best time and when it is due again", "list [flags]", runList},
 		{"stats", "your practice statistics: bests, medians, trends, streak", "stats [flags] [kata...]", runStats},
 		{"export", "write a take-home bundle for a candidate (interviewers)", "export --katas a,b [-o takehome.tar.gz] [flags]", runExport},
+		{"overhead", "measure the grader against bare go test (maintainers; make bench-grader)", "overhead [flags] [kata...]", runOverhead},
 		{"report", "render a saved JSON result (grade --json) in another format", "report [--format F] [-o FILE] result.json", runReport},
 		{"catalog", "print the kata catalog as a Markdown table (the README's)", "catalog [flags]", runCatalog},
 		{"pristine", "copy the kata folders' Go files into solutions/*/testdata/pristine (maintainers)", "pristine [flags]", runPristine},
@@ -273,6 +276,7 @@ func runGrade(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		batch       string
 		sandboxMode string
 		memLimit    int64
+		reference   bool
 	)
 	katas, code, done := setup("grade", `Runs the visible and hidden tests of the named katas (default: all) against
 your code in katas/, with -race, and prints a scorecard. Passing katas are
@@ -299,6 +303,7 @@ passing, 2 not gradable (a refused submission or kata) or a usage error.`, args,
 		fs.StringVar(&batch, "batch", "", "grade every submission in this folder (folders and archives) into one comparison")
 		fs.StringVar(&sandboxMode, "sandbox", sandboxAuto, "submissions' test binaries in bubblewrap: auto (when it works here), require, off")
 		fs.Int64Var(&memLimit, "memory-limit", 2<<30, "bytes of resident memory one test binary may use; past it the run is killed (0: no limit)")
+		fs.BoolVar(&reference, "reference", false, "maintainers: grade the reference solutions instead of your code (every test should pass)")
 	})
 	if done {
 		return code
@@ -378,6 +383,9 @@ passing, 2 not gradable (a refused submission or kata) or a usage error.`, args,
 	}
 	cfg := base
 	cfg.Katas, cfg.Root, cfg.Pristine = katas, katas[0].Root, rec
+	if reference {
+		cfg.Code = overlay.Reference
+	}
 	run, err := grade.Grade(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "grader: %v\n", err)

@@ -313,14 +313,23 @@ why. -->
 
 const mutantsReadme = `# Mutants of {{NAME}}
 
-Each .go file here is the reference solutions/{{NAME}}/{{NAME}}.go with one bug a
-tired candidate would really write, and starts with two header lines that
-` + "`grader verify`" + ` prints:
+Each .diff file here is one bug a tired candidate would really write, stored
+as the change it makes to the reference solutions/{{NAME}}/{{NAME}}.go: a unified
+diff after two header lines that ` + "`grader verify`" + ` prints:
 
-` + "```go" + `
-// Mutant: <the bug, in one sentence>.
-// Rule: <the README rule it breaks>
 ` + "```" + `
+Mutant: <the bug, in one sentence>.
+Rule: <the README rule it breaks>
+
+--- {{NAME}}.go
++++ {{NAME}}.go
+@@ -10,7 +10,7 @@
+...
+` + "```" + `
+
+Write one: copy the reference to /tmp/edited.go, make the bug, then
+` + "`diff -u --label {{NAME}}.go --label {{NAME}}.go solutions/{{NAME}}/{{NAME}}.go /tmp/edited.go`" + `
+and put the two header lines above it.
 
 Every mutant must be caught by at least one test, every time (no lucky
 interleavings; data races are fine, -race finds them), and the hidden tests

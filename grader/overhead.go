@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/microkata/microkata/grader/internal/catalog"
+	"github.com/microkata/microkata/grader/internal/grade"
+	"github.com/microkata/microkata/grader/internal/overlay"
+)
+
+// runOverhead measures what the grader costs on top of go test: bare
+// `go test -json -race -count=1 -tags microkata_hidden` with the hidden
+// tests overlaid, against `grader grade --no-bench`, over the same katas,
+// in interleaved rounds (ABBA), for the references (every test passes) and
+// for the learner's code (stubs crash on every test, and the grader re-runs
+// each crashed test alone by design).
+func runOverhead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var (
+		cf     common
+		rounds int
+		stubs  bool
+	)
+	katas, code, done := setup("overhead", `Measures the grader's overhead against bare go test: go test -json -race
+-count=1 -tags microkata_hidden with the hidden tests overlaid, and grader grade
+--no-bench, over the same katas, in interleaved rounds (ABBA); prints each
+side's median and the ratio. By default both grade the reference solutions
+(every test passes); --stubs grades the code in katas/ instead. Run it on a
+quiet machine: make bench-grader.`, args, stdout, stderr, &cf, false, func(fs *flag.FlagSet) {
+		fs.IntVar(&rounds, "rounds", 4, "interleaved rounds (each runs both sides once)")
+		fs.BoolVar(&stubs, "stubs", false, "grade the code in katas/ (the stubs on a fresh clone) instead of the references")
+	})
+	if done {
+		return code
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
+	tmp, err := os.MkdirTemp("", "microkata-overhead-")
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
+	defer os.RemoveAll(tmp)
+	root := katas[0].Root
+	specs := make([]overlay.Spec, len(katas))
+	pkgs := make([]string, len(katas))
+	names := make([]string, len(katas))
+	for i, k := range katas {
+		c := overlay.Reference(k)
+		if stubs {
+			c = overlay.Learner()
+		}
+		specs[i] = overlay.Spec{Kata: k, Code: c, Hidden: true}
+		rel, _ := filepath.Rel(root, k.Dir)
+		pkgs[i] = "./" + filepath.ToSlash(rel)
+		names[i] = k.Name
+	}
+	ov, err := overlay.Write(tmp, specs...)
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
+	}
+	race := grade.CgoEnabled()
+	bare := append([]string{"test", "-json", "-count=1", "-tags", catalog.HiddenTag, "-overlay", ov.Path}, pkgs...)
+	if race {
+		bare = append([]string{"test", "-race"}, bare[1:]...)
+	}
+	graded := append([]string{"grade", "--root", root, "--no-bench", "--quiet", "--json"}, names...)
+	if !stubs {
+		graded = append(graded, "--reference")
+	}
+	timeIt := func(name string, argv ...string) time.Duration {
+		cmd := exec.CommandContext(ctx, name, argv...)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
+		start := time.Now()
+		_ = cmd.Run() // the stubs fail: only the time matters here
+		return time.Since(start)
+	}
+	fmt.Fprintf(stderr, "grader: warming up (one run of each side)\n")
+	timeIt("go", bare...)
+	timeIt(self, graded...)
+	var a, b []time.Duration
+	for r := range rounds {
+		order := []int{0, 1}
+		if r%2 == 1 {
+			order = []int{1, 0}
+		}
+		for _, side := range order {
+			if side == 0 {
+				a = append(a, timeIt("go", bare...))
+			} else {
+				b = append(b, timeIt(self, graded...))
+			}
+		}
+		fmt.Fprintf(stderr, "grader: round %d: go test %.2fs, grader %.2fs\n", r+1, a[len(a)-1].Seconds(), b[len(b)-1].Seconds())
+	}
+	what := "the references (every test passes)"
+	if stubs {
+		what = "the code in katas/ (stubs: every crashed test re-runs alone)"
+	}
+	ma, mb := medianDuration(a), medianDuration(b)
+	fmt.Fprintf(stdout, "%d kata(s), %s, %d rounds, race %v\n", len(katas), what, rounds, race)
+	fmt.Fprintf(stdout, "  go test -json -race (hidden tests overlaid): %6.2fs (median)\n", ma.Seconds())
+	fmt.Fprintf(stdout, "  grader grade --no-bench:                     %6.2fs (median)\n", mb.Seconds())
+	fmt.Fprintf(stdout, "  ratio: %.2fx\n", mb.Seconds()/ma.Seconds())
+	return exitOK
+}
+
+func medianDuration(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	} else {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+}
