@@ -74,7 +74,7 @@ func TestNewScaffold(t *testing.T) {
 		"ok    the stub compiles and fails (0/2 tests pass)",
 		"ok    the stub's exported API equals the reference's",
 		"ok    stub, reference, alternates and mutants import only what widget allows",
-		"FAIL  a kata needs at least 8 mutants; widget has 0",
+		"FAIL  a kata needs at least 12 mutants; widget has 0",
 	} {
 		assert.Contains(t, out.String(), want)
 	}

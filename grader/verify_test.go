@@ -33,7 +33,7 @@ func TestVerifyReportsEveryBrokenPromise(t *testing.T) {
 		`ok    alternate minmax passes all 4 tests`,
 		`ok    the stub compiles and fails (0/4 tests pass)`,
 		`ok    the stub's exported API equals the reference's (2 declarations)`,
-		`FAIL  a kata needs at least 8 mutants; adder has 5`,
+		`FAIL  a kata needs at least 12 mutants; adder has 5`,
 		`FAIL  mutants: 2/5 caught`,
 		`equivalent: no test fails`,
 		`broken: does not compile`,

@@ -33,7 +33,7 @@ import (
 )
 
 // MinMutants is the least number of mutants a kata must have.
-const MinMutants = 8
+const MinMutants = 12
 
 // Config configures Run.
 type Config struct {
