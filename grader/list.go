@@ -8,10 +8,10 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/microkata/microkata/grader/internal/catalog"
 	"github.com/microkata/microkata/grader/internal/history"
+	"github.com/microkata/microkata/grader/internal/i18n"
 	"github.com/microkata/microkata/grader/internal/review"
 )
 
@@ -93,20 +93,21 @@ makes it due now.`, args, stdout, stderr, &cf, false, func(fs *flag.FlagSet) {
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "microkata list  %s: %d of %d katas practised, %d due\n\n", today, practised, len(katas), due)
-	cells := [][]string{{"KATA", "STATUS", "BEST", "ATTEMPTS", "LAST PRACTISED", "DUE"}}
+	L := cf.language()
+	fmt.Fprintf(&b, "%s\n\n", L.F("microkata list  %s: %d of %d katas practised, %d due", today, practised, len(katas), due))
+	cells := [][]string{translate(L, "KATA", "STATUS", "BEST", "ATTEMPTS", "LAST PRACTISED", "DUE")}
 	for _, k := range rows {
 		best, last := "-", "-"
 		if k.Solves > 0 {
 			best = review.Clock(k.Best)
 		}
 		if !k.Last.IsZero() {
-			last = review.Ago(review.DayOf(k.Last, p.now.Location()), today)
+			last = review.AgoIn(L, review.DayOf(k.Last, p.now.Location()), today)
 		}
-		cells = append(cells, []string{k.Name, string(k.Status), best, fmt.Sprint(k.Attempts), last, review.DueText(k.Schedule, today)})
+		cells = append(cells, []string{k.Name, L.S(string(k.Status)), best, fmt.Sprint(k.Attempts), last, review.DueTextIn(L, k.Schedule, today)})
 	}
 	table(&b, cells, []bool{false, false, true, true, false, false})
-	fmt.Fprintf(&b, "\n%s\nhistory: %s\n", dueRule, p.path)
+	fmt.Fprintf(&b, "\n%s\n%s\n", L.S(dueRule), L.F("history: %s", p.path))
 	io.WriteString(stdout, b.String())
 	return exitOK
 }
@@ -139,13 +140,14 @@ solve, ending today or yesterday) and totals.`, args, stdout, stderr, &cf, false
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "microkata stats  %s\n\n", today)
+	L := cf.language()
+	fmt.Fprintf(&b, "%s\n\n", L.F("microkata stats  %s", today))
 	if len(rows) == 0 {
-		fmt.Fprintf(&b, "no attempts yet: `grader practice <kata>` starts one\nhistory: %s\n", p.path)
+		fmt.Fprintf(&b, "%s\n%s\n", L.S("no attempts yet: `grader practice <kata>` starts one"), L.F("history: %s", p.path))
 		io.WriteString(stdout, b.String())
 		return exitOK
 	}
-	cells := [][]string{{"KATA", "BEST", "MEDIAN", "ATTEMPTS", "SOLVED", "HINTS", "TREND"}}
+	cells := [][]string{translate(L, "KATA", "BEST", "MEDIAN", "ATTEMPTS", "SOLVED", "HINTS", "TREND")}
 	for _, k := range rows {
 		best, median := "-", "-"
 		if k.Solves > 0 {
@@ -162,17 +164,23 @@ solve, ending today or yesterday) and totals.`, args, stdout, stderr, &cf, false
 			}
 		}
 		if len(idle) > 0 {
-			fmt.Fprintf(&b, "not attempted yet: %s\n", strings.Join(idle, ", "))
+			fmt.Fprintln(&b, L.F("not attempted yet: %s", strings.Join(idle, ", ")))
 		}
 	}
-	streak := "none yet: solve a kata today to start one"
+	streak := L.S("none yet: solve a kata today to start one")
 	if all.Streak > 0 {
 		streak = fmt.Sprintf("%d %s (since %s)", all.Streak, plural(all.Streak, "day", "days"), all.StreakFrom)
+		if L == i18n.Chinese {
+			streak = L.F("%d day(s) (since %s)", all.Streak, all.StreakFrom)
+		}
 	}
-	fmt.Fprintf(&b, "\nstreak  %s\ntotal   %d %s, %d solved, %s practised\n", streak,
-		all.Attempts, plural(all.Attempts, "attempt", "attempts"), all.Solves, review.Span(all.Practised))
-	fmt.Fprintf(&b, "\ntrend: the last %d attempts, oldest first: %c fastest … %c slowest solve, %c not solved\nhistory: %s\n",
-		review.TrendLen, []rune(review.Spark)[0], []rune(review.Spark)[len([]rune(review.Spark))-1], review.Unsolved, p.path)
+	total := fmt.Sprintf("total   %d %s, %d solved, %s practised", all.Attempts, plural(all.Attempts, "attempt", "attempts"), all.Solves, review.Span(all.Practised))
+	if L == i18n.Chinese {
+		total = L.F("total   %d attempt(s), %d solved, %s practised", all.Attempts, all.Solves, review.Span(all.Practised))
+	}
+	fmt.Fprintf(&b, "\n%s\n%s\n", L.F("streak  %s", streak), total)
+	fmt.Fprintf(&b, "\n%s\n%s\n", L.F("trend: the last %d attempts, oldest first: %c fastest … %c slowest solve, %c not solved",
+		review.TrendLen, []rune(review.Spark)[0], []rune(review.Spark)[len([]rune(review.Spark))-1], review.Unsolved), L.F("history: %s", p.path))
 	io.WriteString(stdout, b.String())
 	return exitOK
 }
@@ -214,13 +222,13 @@ func table(b *strings.Builder, rows [][]string, right []bool) {
 	widths := make([]int, len(rows[0]))
 	for _, r := range rows {
 		for i, c := range r {
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+			widths[i] = max(widths[i], i18n.Width(c))
 		}
 	}
 	for _, r := range rows {
 		var l strings.Builder
 		for i, c := range r {
-			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+			pad := strings.Repeat(" ", widths[i]-i18n.Width(c))
 			if i > 0 {
 				l.WriteString("  ")
 			}
@@ -338,6 +346,15 @@ func statsJSON(p *practiceLog, katas []review.Kata, all review.Overall) statsOut
 			r.Trend = append(r.Trend, trendPoint{ElapsedSeconds: t.Elapsed.Seconds(), Solved: t.Solved})
 		}
 		out.Katas = append(out.Katas, r)
+	}
+	return out
+}
+
+// translate returns the words in l.
+func translate(l i18n.Lang, words ...string) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = l.S(w)
 	}
 	return out
 }

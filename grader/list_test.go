@@ -34,6 +34,9 @@ func runHistoryCmd(t *testing.T, fixture string, args ...string) (stdout, stderr
 	}
 	t.Setenv(history.StateDirEnv, dir)
 	t.Setenv(nowEnv, fixtureNow)
+	// The words follow the locale unless --lang says: the golden files are
+	// English unless a case asks for Chinese.
+	t.Setenv("LC_ALL", "C.UTF-8")
 	var out, errb bytes.Buffer
 	code = run(context.Background(), append(args, "--root", filepath.Join("testdata", "root")), &out, &errb)
 	clean := func(s string) string { return strings.ReplaceAll(s, dir, "$STATE") }
@@ -59,6 +62,8 @@ func TestListAndStatsGolden(t *testing.T) {
 		{"stats-some", "practice.jsonl", []string{"stats", "race", "passing", "notstarted"}},
 		{"list-empty", "", []string{"list"}},
 		{"stats-empty", "", []string{"stats"}},
+		{"list-zh", "practice.jsonl", []string{"list", "--lang", "zh"}},
+		{"stats-zh", "practice.jsonl", []string{"stats", "--lang", "zh"}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			stdout, stderr, code := runHistoryCmd(t, tc.fixture, tc.args...)

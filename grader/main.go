@@ -47,6 +47,7 @@ import (
 	"github.com/microkata/microkata/grader/internal/bundle"
 	"github.com/microkata/microkata/grader/internal/catalog"
 	"github.com/microkata/microkata/grader/internal/grade"
+	"github.com/microkata/microkata/grader/internal/i18n"
 	"github.com/microkata/microkata/grader/internal/overlay"
 	"github.com/microkata/microkata/grader/internal/pristine"
 	"github.com/microkata/microkata/grader/internal/render"
@@ -147,6 +148,7 @@ func usage(w io.Writer) {
 // common are the flags the commands share.
 type common struct {
 	names     []string // the kata names given, before selection
+	lang      string
 	root      string
 	timeout   time.Duration
 	outputCap int64
@@ -158,6 +160,7 @@ type common struct {
 // tests.
 func (c *common) register(fs *flag.FlagSet, limits bool) {
 	fs.StringVar(&c.root, "root", "", "repository root (default: the nearest folder above the current one with katas/catalog.json)")
+	fs.StringVar(&c.lang, "lang", "auto", "the language of the grader's words: en, zh, or auto (LC_ALL, LC_MESSAGES or LANG starting with zh: Chinese)")
 	if !limits {
 		return
 	}
@@ -165,6 +168,12 @@ func (c *common) register(fs *flag.FlagSet, limits bool) {
 	fs.Int64Var(&c.outputCap, "output-cap", 1<<20, "output limit per kata in bytes; past it the run is cut")
 	fs.BoolVar(&c.noRace, "no-race", false, "run without the race detector (it is also off when cgo is unavailable)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines on standard error")
+}
+
+// language is the language --lang asks for.
+func (c *common) language() i18n.Lang {
+	l, _ := i18n.Parse(c.lang) // setup has checked it
+	return l
 }
 
 // progress is where progress lines go: standard error unless --quiet.
@@ -249,6 +258,10 @@ func setup(name, describe string, args []string, stdout, stderr io.Writer, cf *c
 	if errors.Is(err, flag.ErrHelp) {
 		return nil, exitOK, true
 	} else if err != nil {
+		return nil, exitUsage, true
+	}
+	if _, err := i18n.Parse(cf.lang); err != nil {
+		fmt.Fprintf(stderr, "grader: --lang: %v\n", err)
 		return nil, exitUsage, true
 	}
 	cf.names = names
@@ -336,7 +349,7 @@ passing, 2 not gradable (a refused submission or kata) or a usage error.`, args,
 	base := grade.Config{Race: !cf.noRace && grade.CgoEnabled(), Timeout: cf.timeout, Deadline: deadline,
 		OutputCap: cf.outputCap, Bench: !noBench, BenchTime: bench, BenchRounds: rounds,
 		Progress: cf.progress(stderr), MemoryLimit: memLimit}
-	opts := render.Options{Verbose: verbose}
+	opts := render.Options{Verbose: verbose, Lang: cf.language()}
 	if f, ok := w.(*os.File); ok {
 		opts.Color = color == "always" || color == "auto" && render.UseColor(f)
 		if tw, _, err := term.GetSize(int(f.Fd())); err == nil && term.IsTerminal(int(f.Fd())) {

@@ -18,6 +18,7 @@ import (
 	"github.com/microkata/microkata/grader/internal/grade"
 	"github.com/microkata/microkata/grader/internal/hints"
 	"github.com/microkata/microkata/grader/internal/history"
+	"github.com/microkata/microkata/grader/internal/i18n"
 	loop "github.com/microkata/microkata/grader/internal/practice"
 	"github.com/microkata/microkata/grader/internal/pristine"
 	"github.com/microkata/microkata/grader/internal/reset"
@@ -47,9 +48,13 @@ func readHistory(store *history.Store, stderr io.Writer) []history.Event {
 	return events
 }
 
-// kataHints reads k's hints from its README.
-func kataHints(k *catalog.Kata) ([]hints.Hint, error) {
-	data, err := os.ReadFile(filepath.Join(k.Dir, "README.md"))
+// kataHints reads k's hints from its README in l (the English one when the
+// kata has no README in l).
+func kataHints(k *catalog.Kata, l i18n.Lang) ([]hints.Hint, error) {
+	data, err := os.ReadFile(filepath.Join(k.Dir, l.Readme()))
+	if err != nil {
+		data, err = os.ReadFile(filepath.Join(k.Dir, "README.md"))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +124,11 @@ Exit status: 0 solved, 1 time up or quit, 2 usage error.`, args, stdout, stderr,
 		k = pickKata(katas, readHistory(store, stderr), clockNow(), seed)
 		mode = loop.ModeRandom
 		fmt.Fprintf(stdout, "interview simulation: picked %s (seed %d: grader practice --random --seed %d picks it again)\n\n", k.Name, seed, seed)
-		if readme, err := os.ReadFile(filepath.Join(k.Dir, "README.md")); err == nil {
+		readme, err := os.ReadFile(filepath.Join(k.Dir, cf.language().Readme()))
+		if err != nil {
+			readme, err = os.ReadFile(filepath.Join(k.Dir, "README.md"))
+		}
+		if err == nil {
 			fmt.Fprintln(stdout, hints.Task(string(readme)))
 		}
 	}
@@ -134,7 +143,7 @@ Exit status: 0 solved, 1 time up or quit, 2 usage error.`, args, stdout, stderr,
 	}
 	var hs []hints.Hint
 	if mode == loop.ModePractice {
-		hs, _ = kataHints(k) // a kata without hints still practises
+		hs, _ = kataHints(k, cf.language()) // a kata without hints still practises
 	}
 	watcher, err := loop.Watch(ctx, k.Dir)
 	if err != nil {
@@ -191,7 +200,7 @@ Exit status: 0 solved, 1 time up or quit, 2 usage error.`, args, stdout, stderr,
 		Files:  func() []string { return learnerFiles(k) },
 		Budget: budget, Mode: mode, Hints: hs, Grade: gradeOne, Bench: !noBench, Store: store,
 		Changes: watcher.Changes, WatchKind: watcher.Kind, Keys: keys,
-		Out: stdout, TTY: tty, Width: width, Color: useColor, Now: clockNow, GoVersion: grade.GoVersion(),
+		Out: stdout, TTY: tty, Width: width, Color: useColor, Now: clockNow, GoVersion: grade.GoVersion(), Lang: cf.language(),
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "grader: %v\n", err)
@@ -240,9 +249,10 @@ counted since your last attempt at the kata ended).`, args, stdout, stderr, &cf,
 		return exitUsage
 	}
 	k := katas[0]
-	hs, err := kataHints(k)
+	L := cf.language()
+	hs, err := kataHints(k, L)
 	if errors.Is(err, hints.ErrNone) {
-		fmt.Fprintf(stdout, "%s has no hints\n", k.Name)
+		fmt.Fprintln(stdout, L.F("%s has no hints", k.Name))
 		return exitOK
 	} else if err != nil {
 		fmt.Fprintf(stderr, "grader: %v\n", err)
@@ -255,7 +265,7 @@ counted since your last attempt at the kata ended).`, args, stdout, stderr, &cf,
 	}
 	attempt, shown := hintsShown(readHistory(store, stderr), k.Name)
 	if shown >= len(hs) {
-		fmt.Fprintf(stdout, "no more hints: you have seen all %d of %s (the README's Hints section has them all)\n", len(hs), k.Name)
+		fmt.Fprintln(stdout, L.F("no more hints: you have seen all %d of %s (the README's Hints section has them all)", len(hs), k.Name))
 		return exitOK
 	}
 	n := shown + 1
@@ -263,7 +273,7 @@ counted since your last attempt at the kata ended).`, args, stdout, stderr, &cf,
 		fmt.Fprintf(stderr, "grader: %v\n", err)
 		return exitUsage
 	}
-	fmt.Fprintln(stdout, loop.Format(hs[n-1], n, len(hs)))
+	fmt.Fprintln(stdout, loop.Format(L, hs[n-1], n, len(hs)))
 	return exitOK
 }
 

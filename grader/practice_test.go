@@ -91,9 +91,9 @@ func (s *session) exit(t testing.TB) int {
 
 // practiceEnv is the environment of a practice run: a private history.
 func practiceEnv(state string) []string {
-	env := []string{history.StateDirEnv + "=" + state, "TERM=xterm", "GORACE=atexit_sleep_ms=0"}
+	env := []string{history.StateDirEnv + "=" + state, "TERM=xterm", "GORACE=atexit_sleep_ms=0", "LC_ALL=C.UTF-8"}
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "NO_COLOR=") && !strings.HasPrefix(kv, history.StateDirEnv+"=") && !strings.HasPrefix(kv, "TERM=") {
+		if !strings.HasPrefix(kv, "NO_COLOR=") && !strings.HasPrefix(kv, history.StateDirEnv+"=") && !strings.HasPrefix(kv, "TERM=") && !strings.HasPrefix(kv, "LC_ALL=") {
 			env = append(env, kv)
 		}
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/microkata/microkata/grader/internal/hints"
 	"github.com/microkata/microkata/grader/internal/history"
+	"github.com/microkata/microkata/grader/internal/i18n"
 	"github.com/microkata/microkata/grader/internal/result"
 )
 
@@ -75,6 +76,8 @@ type Config struct {
 	Ticks <-chan time.Time
 	// GoVersion is recorded in the history.
 	GoVersion string
+	// Lang is the language of the loop's own words.
+	Lang i18n.Lang
 }
 
 // Outcome is how a session ended.
@@ -146,9 +149,9 @@ func Run(ctx context.Context, cfg Config) (Outcome, error) {
 		gen++
 		var rctx context.Context
 		rctx, cancelRun = context.WithCancel(ctx)
-		s.running = "visible tests"
+		s.running = cfg.Lang.S("visible tests")
 		if kind == fullRun {
-			s.running = "every test, hidden ones too"
+			s.running = cfg.Lang.S("every test, hidden ones too")
 		}
 		g, began := gen, time.Now() // the run's own duration is real time, whatever the budget's clock
 
@@ -166,7 +169,7 @@ func Run(ctx context.Context, cfg Config) (Outcome, error) {
 	for {
 		select {
 		case <-ctx.Done():
-			return s.finish(history.Abandoned, "stopped (interrupted): recorded as abandoned")
+			return s.finish(history.Abandoned, cfg.Lang.S("stopped (interrupted): recorded as abandoned"))
 		case _, ok := <-cfg.Changes:
 			if ok {
 				startRun(visibleRun, false)
@@ -184,7 +187,7 @@ func Run(ctx context.Context, cfg Config) (Outcome, error) {
 			case 'r', 'R':
 				startRun(visibleRun, false)
 			case 'q', 'Q', 3, 4: // q, Ctrl-C, Ctrl-D
-				return s.finish(history.Abandoned, "you quit: recorded as abandoned")
+				return s.finish(history.Abandoned, cfg.Lang.S("you quit: recorded as abandoned"))
 			}
 		case r := <-results:
 			if r.gen != gen {
@@ -232,7 +235,7 @@ func (s *session) left() time.Duration { return s.budget - s.now().Sub(s.start) 
 func (s *session) took(r runResult) {
 	s.lastRun = r.elapsed
 	if r.err != nil {
-		s.lastErr = "the tests could not run: " + r.err.Error()
+		s.lastErr = s.cfg.Lang.S("the tests could not run: ") + r.err.Error()
 		return
 	}
 	s.lastErr = ""
@@ -262,13 +265,13 @@ func (s *session) took(r runResult) {
 func (s *session) hint() {
 	switch {
 	case s.cfg.Mode == ModeRandom:
-		s.message("no hints in an interview simulation")
+		s.message(s.cfg.Lang.S("no hints in an interview simulation"))
 		return
 	case len(s.cfg.Hints) == 0:
-		s.message("this kata has no hints")
+		s.message(s.cfg.Lang.S("this kata has no hints"))
 		return
 	case s.hintsOut >= len(s.cfg.Hints):
-		s.message(fmt.Sprintf("no more hints: you have seen all %d", len(s.cfg.Hints)))
+		s.message(s.cfg.Lang.F("no more hints: you have seen all %d", len(s.cfg.Hints)))
 		return
 	}
 	s.hintsOut++
@@ -277,12 +280,12 @@ func (s *session) hint() {
 		Attempt: s.attempt, Hint: s.hintsOut}); err != nil {
 		s.message(err.Error())
 	}
-	s.message(Format(h, s.hintsOut, len(s.cfg.Hints)))
+	s.message(Format(s.cfg.Lang, h, s.hintsOut, len(s.cfg.Hints)))
 }
 
-// Format renders hint n of total for the terminal.
-func Format(h hints.Hint, n, total int) string {
-	title := fmt.Sprintf("hint %d of %d", n, total)
+// Format renders hint n of total for the terminal, in l.
+func Format(l i18n.Lang, h hints.Hint, n, total int) string {
+	title := l.F("hint %d of %d", n, total)
 	if h.Title != "" {
 		title += ": " + h.Title
 	}
@@ -293,8 +296,8 @@ func Format(h hints.Hint, n, total int) string {
 // a timed-out attempt, and on a terminal offers to go on untimed. more
 // reports that the learner goes on.
 func (s *session) timeUp(ctx context.Context) (out Outcome, more bool, err error) {
-	s.running = "every test, for the score"
-	s.note = "time is up"
+	s.running = s.cfg.Lang.S("every test, for the score")
+	s.note = s.cfg.Lang.S("time is up")
 	s.draw()
 	if run, err := s.cfg.Grade(ctx, true, false); err == nil && run != nil && len(run.Katas) == 1 {
 		row := run.Katas[0]
@@ -311,7 +314,7 @@ func (s *session) timeUp(ctx context.Context) (out Outcome, more bool, err error
 	if err != nil || !s.cfg.TTY || s.cfg.Keys == nil || ctx.Err() != nil {
 		return out, false, err
 	}
-	s.print("go on untimed? [y/N] ")
+	s.print(s.cfg.Lang.S("go on untimed? [y/N] "))
 	select {
 	case k := <-s.cfg.Keys:
 		s.print(string(rune(k)) + "\n")
@@ -321,7 +324,7 @@ func (s *session) timeUp(ctx context.Context) (out Outcome, more bool, err error
 	case <-ctx.Done():
 		return out, false, nil
 	}
-	s.note, s.full, s.drawn = "untimed: this attempt does not count as a clean solve", nil, 0
+	s.note, s.full, s.drawn = s.cfg.Lang.S("untimed: this attempt does not count as a clean solve"), nil, 0
 	if err := s.begin(0); err != nil {
 		return out, false, err
 	}
@@ -347,31 +350,31 @@ func (s *session) finish(res, why string) (Outcome, error) {
 	s.note = ""
 	s.draw()
 	// The summary stays whole on a terminal too: it is the last word.
-	s.print(summary(res, why, elapsed, s.budget, s.hintsOut, row, s.full) + "\n")
+	s.print(summary(s.cfg.Lang, res, why, elapsed, s.budget, s.hintsOut, row, s.full) + "\n")
 	if err != nil {
 		return Outcome{}, err
 	}
 	return Outcome{Result: res, Score: score, Elapsed: elapsed}, nil
 }
 
-func summary(res, why string, elapsed, budget time.Duration, hintsUsed int, row, full *result.Kata) string {
+func summary(L i18n.Lang, res, why string, elapsed, budget time.Duration, hintsUsed int, row, full *result.Kata) string {
 	switch res {
 	case history.Solved:
-		s := fmt.Sprintf("solved in %s", clock(elapsed))
+		s := L.F("solved in %s", clock(elapsed))
 		if budget > 0 {
-			s += fmt.Sprintf(" of %s", clock(budget))
+			s += L.F(" of %s", clock(budget))
 		}
-		s += fmt.Sprintf(", %d hint(s)", hintsUsed)
+		s += L.F(", %d hint(s)", hintsUsed)
 		if full != nil && full.Bench != nil && full.Bench.Error == "" {
-			s += fmt.Sprintf("; benchmarks against the reference: %.2fx ns/op, %.2fx allocs/op", full.Bench.NsRatio, full.Bench.AllocsRatio)
+			s += L.F("; benchmarks against the reference: %.2fx ns/op, %.2fx allocs/op", full.Bench.NsRatio, full.Bench.AllocsRatio)
 		}
-		return s + ". Recorded."
+		return s + L.S(". Recorded.")
 	case history.TimedOut:
 		score := 0
 		if row != nil {
 			score = row.Score
 		}
-		return fmt.Sprintf("time is up (%s): not solved; recorded as timed out with score %d", clock(budget), score)
+		return L.F("time is up (%s): not solved; recorded as timed out with score %d", clock(budget), score)
 	}
 	return why
 }
@@ -386,23 +389,25 @@ func (s *session) message(text string) {
 // header prints what is practised, where, and the keys.
 func (s *session) header() {
 	c := s.cfg
-	budget := "untimed"
+	L := c.Lang
+	budget := L.S("untimed")
 	if s.budget > 0 {
-		budget = clock(s.budget) + " on the clock"
+		budget = L.F("%s on the clock", clock(s.budget))
 	}
 	title := c.Kata
 	if c.Title != "" {
 		title += " — " + c.Title
 	}
-	lines := []string{
-		fmt.Sprintf("microkata practice: %s (%s, %s)", title, c.Difficulty, budget),
-		fmt.Sprintf("edit %s; every save re-runs the visible tests with -race (watching with %s)", c.File, c.WatchKind),
-	}
+	head := "microkata practice: %s (%s, %s)"
 	if c.Mode == ModeRandom {
-		lines[0] = "microkata interview simulation: " + lines[0][len("microkata practice: "):]
+		head = "microkata interview simulation: %s (%s, %s)"
+	}
+	lines := []string{
+		L.F(head, title, L.S(c.Difficulty), budget),
+		L.F("edit %s; every save re-runs the visible tests with -race (watching with %s)", c.File, c.WatchKind),
 	}
 	if c.TTY {
-		lines = append(lines, "keys: h hint · g grade now · r re-run · q quit")
+		lines = append(lines, L.S("keys: h hint · g grade now · r re-run · q quit"))
 	}
 	s.print(strings.Join(lines, "\n") + "\n\n")
 }
@@ -410,36 +415,37 @@ func (s *session) header() {
 // block is the status block's lines.
 func (s *session) block() []string {
 	var l []string
+	L := s.cfg.Lang
 	head := s.cfg.Kata
 	if s.budget > 0 {
 		left := s.left()
 		if left < 0 {
 			left = 0
 		}
-		head += " · " + clock(left) + " left"
+		head += " · " + L.F("%s left", clock(left))
 	} else {
-		head += " · untimed " + clock(s.now().Sub(s.start))
+		head += " · " + L.F("untimed %s", clock(s.now().Sub(s.start)))
 	}
 	if v := s.visible; v != nil {
-		head += fmt.Sprintf(" · visible %d/%d", v.VisiblePassed, v.VisibleTotal)
+		head += " · " + L.F("visible %d/%d", v.VisiblePassed, v.VisibleTotal)
 	}
 	if f := s.full; f != nil {
-		head += fmt.Sprintf(" · hidden %d/%d", f.HiddenPassed, f.HiddenTotal)
+		head += " · " + L.F("hidden %d/%d", f.HiddenPassed, f.HiddenTotal)
 	}
 	if s.lastRun > 0 {
-		head += fmt.Sprintf(" · last run %.1fs", s.lastRun.Seconds())
+		head += " · " + L.F("last run %.1fs", s.lastRun.Seconds())
 	}
 	if s.running != "" {
-		head += " · running " + s.running + "…"
+		head += " · " + L.F("running %s…", s.running)
 	}
 	l = append(l, head)
 	switch {
 	case s.lastErr != "":
 		l = append(l, "✗ "+s.lastErr)
 	case s.full != nil && s.full.Status != result.Passing:
-		l = append(l, failures(s.full)...)
+		l = append(l, failures(L, s.full)...)
 	case s.visible != nil:
-		l = append(l, failures(s.visible)...)
+		l = append(l, failures(L, s.visible)...)
 	}
 	if s.note != "" {
 		l = append(l, s.note)
@@ -450,9 +456,9 @@ func (s *session) block() []string {
 // failures describes a row's first failure: a compile error, the first
 // failing test (hidden ones by name, category and message), or a race or
 // leak.
-func failures(k *result.Kata) []string {
+func failures(L i18n.Lang, k *result.Kata) []string {
 	if k.BuildFailed {
-		return []string{"✗ does not compile: " + CompileError(k.BuildOutput)}
+		return []string{L.S("✗ does not compile: ") + CompileError(k.BuildOutput)}
 	}
 	for _, t := range k.Tests {
 		if t.Passed {
@@ -460,12 +466,12 @@ func failures(k *result.Kata) []string {
 		}
 		name := t.Name
 		if t.Hidden {
-			name += " [hidden: " + t.Category + "]"
+			name += " [" + L.S("hidden") + ": " + t.Category + "]"
 		}
 		return []string{"✗ " + name + ": " + t.Reason}
 	}
 	for _, n := range k.Imports {
-		return []string{"✗ not allowed: " + n}
+		return []string{L.S("✗ not allowed: ") + n}
 	}
 	if k.Race || k.Leak {
 		for _, n := range k.Notes {
@@ -473,9 +479,9 @@ func failures(k *result.Kata) []string {
 		}
 	}
 	if k.HiddenTotal == 0 {
-		return []string{"✓ every visible test passes"}
+		return []string{L.S("✓ every visible test passes")}
 	}
-	return []string{"✓ every test passes"}
+	return []string{L.S("✓ every test passes")}
 }
 
 var compileRE = regexp.MustCompile(`^(?:\./)?(\S+\.go):(\d+)(?::\d+)?: (.*)$`)
@@ -509,7 +515,7 @@ func (s *session) draw() {
 	s.clear()
 	for i, l := range lines {
 		if s.cfg.Width > 1 {
-			l = cut(l, s.cfg.Width-1)
+			l = i18n.Cut(l, s.cfg.Width-1)
 		}
 		if i == 0 && s.cfg.Color {
 			l = "\x1b[1m" + l + "\x1b[0m"
@@ -580,12 +586,4 @@ func clock(d time.Duration) string {
 
 func indent(s, pre string) string {
 	return pre + strings.ReplaceAll(s, "\n", "\n"+pre)
-}
-
-func cut(s string, width int) string {
-	r := []rune(s)
-	if len(r) <= width {
-		return s
-	}
-	return string(r[:max(width-1, 0)]) + "…"
 }

@@ -15,8 +15,8 @@ import (
 	"io"
 	"os"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/microkata/microkata/grader/internal/i18n"
 	"github.com/microkata/microkata/grader/internal/result"
 )
 
@@ -47,6 +47,9 @@ type Options struct {
 	// when some are left out; %s is the kata's name. Default:
 	// "make grade KATA=%s FLAGS=-v".
 	More string
+	// Lang is the language of the scorecard's own words (headings,
+	// statuses, notes); test names and messages stay as they are.
+	Lang i18n.Lang
 }
 
 // raceLines is how many lines of a race summary the scorecard shows under
@@ -91,7 +94,8 @@ func Text(w io.Writer, run *result.Run, o Options) error {
 		return color + s + reset
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  %s, %s, %.1fs\n", paint(bold, "microkata scorecard"), run.GoVersion, raceWord(run.Race), run.Duration)
+	L := o.Lang
+	fmt.Fprintf(&b, "%s  %s, %s, %.1fs\n", paint(bold, L.S("microkata scorecard")), run.GoVersion, L.S(raceWord(run.Race)), run.Duration)
 	if s := run.Submission; s != nil {
 		b.WriteString(submissionLines(s, o, paint))
 	}
@@ -100,7 +104,7 @@ func Text(w io.Writer, run *result.Run, o Options) error {
 		table(&b, run, o, paint)
 	}
 	for _, n := range run.Notes {
-		fmt.Fprintf(&b, "\n%s", cut("note: "+n, o.Width))
+		fmt.Fprintf(&b, "\n%s", cut(L.S("note: ")+n, o.Width))
 	}
 	if len(run.Notes) > 0 {
 		b.WriteString("\n")
@@ -112,32 +116,38 @@ func Text(w io.Writer, run *result.Run, o Options) error {
 // table writes the scorecard's table: a row per kata with its details
 // under it, and the total.
 func table(b *strings.Builder, run *result.Run, o Options, paint func(string, string) string) {
+	L := o.Lang
 	header := []string{"KATA", "STATUS", "VISIBLE", "HIDDEN", "RACE", "LEAK", "BENCH ns/allocs", "SCORE"}
+	for i, h := range header {
+		header[i] = L.S(h)
+	}
 	rows := [][]string{header}
 	colors := []string{""}
 	for _, k := range run.Katas {
-		rows = append(rows, []string{k.Name, string(k.Status),
+		rows = append(rows, []string{k.Name, L.S(string(k.Status)),
 			fmt.Sprintf("%d/%d", k.VisiblePassed, k.VisibleTotal),
 			fmt.Sprintf("%d/%d", k.HiddenPassed, k.HiddenTotal),
-			yesNo(k.Race), yesNo(k.Leak), benchCell(k.Bench), fmt.Sprint(k.Score)})
+			L.S(yesNo(k.Race)), L.S(yesNo(k.Leak)), benchCell(k.Bench), fmt.Sprint(k.Score)})
 		colors = append(colors, statusColor(k.Status))
 	}
 	t := run.Total
-	rows = append(rows, []string{"TOTAL", fmt.Sprintf("%d/%d passing", t.Passing, t.Katas),
+	rows = append(rows, []string{L.S("TOTAL"), L.F("%d/%d passing", t.Passing, t.Katas),
 		fmt.Sprintf("%d/%d", t.VisiblePassed, t.VisibleTotal), fmt.Sprintf("%d/%d", t.HiddenPassed, t.HiddenTotal),
 		"", "", "", fmt.Sprintf("%d/%d", t.Score, t.MaxScore)})
 	colors = append(colors, bold)
 
+	// Columns are as wide as their widest cell in terminal columns: a
+	// Chinese character takes two.
 	widths := make([]int, len(header))
 	for _, r := range rows {
 		for i, c := range r {
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+			widths[i] = max(widths[i], i18n.Width(c))
 		}
 	}
 	line := func(r []string, color string) string {
 		var l strings.Builder
 		for i, c := range r {
-			pad := widths[i] - utf8.RuneCountInString(c)
+			pad := widths[i] - i18n.Width(c)
 			cell := c
 			if i == 1 {
 				cell = paint(color, c)
@@ -199,7 +209,7 @@ func details(k result.Kata, o Options, paint func(string, string) string) string
 	}
 	switch {
 	case k.Status == result.NotStarted:
-		put("    ", dim, fmt.Sprintf("start with katas/%s/README.md, then: go test -race ./katas/%s", k.Name, k.Name))
+		put("    ", dim, o.Lang.F("start with katas/%s/README.md, then: go test -race ./katas/%s", k.Name, k.Name))
 		return b.String()
 	case k.Status == result.Passing:
 		return ""
@@ -210,7 +220,7 @@ func details(k result.Kata, o Options, paint func(string, string) string) string
 		}
 		return b.String()
 	case k.BuildFailed:
-		put("    ", "", k.Name+" did not build or run:")
+		put("    ", "", o.Lang.F("%s did not build or run:", k.Name))
 		for i, l := range k.BuildOutput {
 			if i == 5 && !o.Verbose {
 				put("      ", "", "...")
@@ -233,13 +243,13 @@ func details(k result.Kata, o Options, paint func(string, string) string) string
 		shown++
 		name := t.Name
 		if t.Hidden {
-			name += " [hidden: " + t.Category + "]"
+			name += " [" + o.Lang.S("hidden") + ": " + t.Category + "]"
 		}
 		b.WriteString("    " + paint(red, "✗") + " " + cut(name+": "+t.Reason, o.Width-6) + "\n")
 		if t.RaceReport != "" {
 			for i, l := range raceSummary(t.RaceReport) {
 				if i == raceLines && !o.Verbose {
-					put("        ", dim, fmt.Sprintf("... (%s shows the whole report)", fmt.Sprintf(o.More, k.Name)))
+					put("        ", dim, o.Lang.F("... (%s shows the whole report)", fmt.Sprintf(o.More, k.Name)))
 					break
 				}
 				put("        ", dim, l)
@@ -247,10 +257,10 @@ func details(k result.Kata, o Options, paint func(string, string) string) string
 		}
 	}
 	if failed > shown {
-		put("    ", "", fmt.Sprintf("... and %d more failing test(s): %s lists them all", failed-shown, fmt.Sprintf(o.More, k.Name)))
+		put("    ", "", o.Lang.F("... and %d more failing test(s): %s lists them all", failed-shown, fmt.Sprintf(o.More, k.Name)))
 	}
 	for _, n := range k.Notes {
-		put("    ", dim, "note: "+n)
+		put("    ", dim, o.Lang.S("note: ")+n)
 	}
 	return b.String()
 }
@@ -258,12 +268,7 @@ func details(k result.Kata, o Options, paint func(string, string) string) string
 // cut cleans s of control characters and shortens it to width columns,
 // ending it with "…"; a width of zero or less keeps s whole.
 func cut(s string, width int) string {
-	s = clean(s)
-	if width <= 0 || utf8.RuneCountInString(s) <= width {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:max(width-1, 0)]) + "…"
+	return i18n.Cut(clean(s), width)
 }
 
 func benchCell(b *result.Bench) string {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/microkata/microkata/grader/internal/i18n"
 	"github.com/microkata/microkata/grader/internal/result"
 )
 
@@ -166,5 +167,28 @@ func TestBenchCell(t *testing.T) {
 		{&result.Bench{NsRatio: 1.34, NsLow: 0.8, NsHigh: 2.2, AllocsRatio: 1, Noisy: true}, "1.3x? 1.00x"},
 	} {
 		assert.Equal(t, tc.want, benchCell(tc.b), "%+v", tc.b)
+	}
+}
+
+// In Chinese the columns line up by display width: a CJK character takes
+// two terminal columns.
+func TestTextChineseAlignment(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, Text(&b, sample(), Options{Lang: i18n.Chinese}))
+	out := b.String()
+	for _, want := range []string{"microkata 评分卡", "竞态检测开启", "练习", "状态", "未开始", "未通过", "已通过", "合计", "1/3 通过", "[隐藏: boundary]"} {
+		assert.Contains(t, out, want)
+	}
+	assert.Contains(t, out, "TestHiddenResize", "test names stay as they are")
+	assert.Contains(t, out, "Resize(2) = 0, want 3", "test messages stay as they are")
+	var widths []int
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "练习") || strings.HasPrefix(l, "tokenbucket") || strings.HasPrefix(l, "lru ") || strings.HasPrefix(l, "breaker") || strings.HasPrefix(l, "合计") {
+			widths = append(widths, i18n.Width(l))
+		}
+	}
+	require.Len(t, widths, 5)
+	for _, w := range widths[1:] {
+		assert.Equal(t, widths[0], w, "every row ends at the same display column:\n%s", out)
 	}
 }

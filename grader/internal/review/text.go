@@ -3,18 +3,23 @@ package review
 import (
 	"fmt"
 	"time"
+
+	"github.com/microkata/microkata/grader/internal/i18n"
 )
 
 // Ago says when day was, seen from today: "today", "yesterday", "3 days
 // ago" within a week, else the date.
-func Ago(day, today Day) string {
+func Ago(day, today Day) string { return AgoIn(i18n.English, day, today) }
+
+// AgoIn is Ago in l.
+func AgoIn(l i18n.Lang, day, today Day) string {
 	switch n := today - day; {
 	case n == 0:
-		return "today"
+		return l.S("today")
 	case n == 1:
-		return "yesterday"
+		return l.S("yesterday")
 	case n > 1 && n < 7:
-		return fmt.Sprintf("%d days ago", n)
+		return l.F("%d days ago", n)
 	}
 	return day.String()
 }
@@ -22,20 +27,23 @@ func Ago(day, today Day) string {
 // DueText says when a kata is due, seen from today: "new" (never
 // attempted), "now" (interval 0), "now (due 2026-12-01)" (overdue),
 // "today", "tomorrow (2026-12-06)", "in 4 days (2026-12-09)".
-func DueText(s Schedule, today Day) string {
+func DueText(s Schedule, today Day) string { return DueTextIn(i18n.English, s, today) }
+
+// DueTextIn is DueText in l.
+func DueTextIn(l i18n.Lang, s Schedule, today Day) string {
 	switch due := s.Due(); {
 	case !s.Practised:
-		return "new"
+		return l.S("new")
 	case s.Interval == 0:
-		return "now"
+		return l.S("now")
 	case due < today:
-		return fmt.Sprintf("now (due %s)", due)
+		return l.F("now (due %s)", due)
 	case due == today:
-		return "today"
+		return l.S("today")
 	case due == today+1:
-		return fmt.Sprintf("tomorrow (%s)", due)
+		return l.F("tomorrow (%s)", due)
 	default:
-		return fmt.Sprintf("in %d days (%s)", due-today, due)
+		return l.F("in %d days (%s)", due-today, due)
 	}
 }
 
