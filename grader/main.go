@@ -336,16 +336,16 @@ passing, 2 not gradable (a refused submission or kata) or a usage error.`, args,
 		fmt.Fprintln(stderr, "grader: --submission and --batch do not go together")
 		return exitUsage
 	}
-	w := stdout
-	if outFile != "" {
-		f, err := os.Create(outFile)
-		if err != nil {
-			fmt.Fprintf(stderr, "grader: %v\n", err)
-			return exitUsage
-		}
-		defer f.Close()
-		w = f
+	w, closeOut, err := output(outFile, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
 	}
+	defer func() {
+		if err := closeOut(); err != nil {
+			fmt.Fprintf(stderr, "grader: %v\n", err)
+		}
+	}()
 	base := grade.Config{Race: !cf.noRace && grade.CgoEnabled(), Timeout: cf.timeout, Deadline: deadline,
 		OutputCap: cf.outputCap, Bench: !noBench, BenchTime: bench, BenchRounds: rounds,
 		Progress: cf.progress(stderr), MemoryLimit: memLimit}
@@ -415,6 +415,19 @@ passing, 2 not gradable (a refused submission or kata) or a usage error.`, args,
 		return exitFailed
 	}
 	return exitOK
+}
+
+// output is where a report goes: stdout, or the file at path, created;
+// closeOut closes that file and says if the report could not be written.
+func output(path string, stdout io.Writer) (w io.Writer, closeOut func() error, err error) {
+	if path == "" {
+		return stdout, func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, f.Close, nil
 }
 
 func replaceRaceNote(notes []string) []string {
@@ -677,16 +690,16 @@ for CI, an HTML page for a panel.`)
 		fmt.Fprintf(stderr, "grader: %v\n", err)
 		return exitUsage
 	}
-	w := stdout
-	if out != "" {
-		f, err := os.Create(out)
-		if err != nil {
-			fmt.Fprintf(stderr, "grader: %v\n", err)
-			return exitUsage
-		}
-		defer f.Close()
-		w = f
+	w, closeOut, err := output(out, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitUsage
 	}
+	defer func() {
+		if err := closeOut(); err != nil {
+			fmt.Fprintf(stderr, "grader: %v\n", err)
+		}
+	}()
 	// A batch has "runs"; a run has "katas".
 	var probe struct {
 		Version int               `json:"version"`
