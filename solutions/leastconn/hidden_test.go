@@ -700,6 +700,23 @@ func TestHiddenP2CTwoBackends(t *testing.T) {
 	s.expect(s.rnd.callList(), "2 1 2 1 2 1", "the n of every call of rnd")
 }
 
+// TestHiddenP2CSecondDrawSkipsFirst checks the mapping of the second draw:
+// j = j′ when j′ < i, else j′ + 1, so j′ counts the positions other than i
+// in order.
+//
+// Category: behaviour
+func TestHiddenP2CSecondDrawSkipsFirst(t *testing.T) {
+	katatest.Guard(t)
+	// Three ties (b, c, d held); then i = 2 (c), j′ = 0 → j = 0 (a, idle).
+	// After d is released: i = 1 (b), j′ = 2 → j = 3 (d, idle).
+	s := hNew(t, "P2C", hOnes("a", "b", "c", "d"), 1, 0, 2, 0, 3, 0, 2, 0, 1, 2)
+	seq, dones := s.picks(4, false)
+	s.expect(fmt.Sprintf("%q", seq), `"bcda"`, "4 picks held (the last: i = 2, j′ = 0 < i, so j = 0: a, the only idle backend)")
+	dones[2]()
+	item, _ := s.pick()
+	s.expect(fmt.Sprintf("%q", item), `"d"`, "Pick with rnd(4) = 1, rnd(3) = 2 (j′ = 2 >= i = 1, so j = 3: d, the only idle backend)")
+}
+
 // TestHiddenP2CSingleBackendNoDraw checks that P2C never calls rnd with
 // one backend, before and after Updates.
 //
