@@ -137,13 +137,18 @@ func (tb *table[S]) unlink(e *entry[S]) {
 	e.older, e.newer = nil, nil
 }
 
-// admitted moves e to the back of the list with its new idle instant.
+// admitted records e's new idle instant and moves e to the back of the
+// list. An idle instant that did not change (a Counter key admitted again
+// in the same window, a Log key at the same time) keeps its place: the
+// list stays sorted by idle instant either way.
 func (tb *table[S]) admitted(e *entry[S], idle int64) {
-	e.idle = idle
-	if tb.newest == e {
+	linked := tb.oldest == e || e.older != nil
+	if linked && e.idle == idle || tb.newest == e {
+		e.idle = idle
 		return
 	}
-	if tb.oldest == e || e.older != nil || e.newer != nil {
+	e.idle = idle
+	if linked {
 		tb.unlink(e)
 	}
 	e.older = tb.newest
@@ -265,7 +270,9 @@ func (l *Log) AllowN(key string, n int) (time.Duration, error) {
 	} else {
 		if s.start == k {
 			s.runs, s.start = s.runs[:0], 0
-		} else if k == cap(s.runs) && s.start > 0 {
+		} else if k == cap(s.runs) && s.start >= k-s.start {
+			// At least half the buffer is dead: compact in place
+			// rather than grow (amortized O(1), no allocation).
 			s.runs = s.runs[:copy(s.runs, s.runs[s.start:])]
 			s.start = 0
 		}
