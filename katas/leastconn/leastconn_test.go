@@ -553,13 +553,27 @@ func TestConcurrentPicksExact(t *testing.T) {
 	}
 }
 
-// The API: both pickers implement Picker (a compile-time check).
+// The API: both pickers implement Picker (checked at compile time), and
+// work through it.
 func TestPickerInterface(t *testing.T) {
+	katatest.Guard(t)
 	var (
 		_ leastconn.Picker[string] = (*leastconn.LeastConn[string])(nil)
 		_ leastconn.Picker[string] = (*leastconn.P2C[string])(nil)
 		_ leastconn.Picker[int]    = (*leastconn.P2C[int])(nil)
 	)
+	lc, err := leastconn.NewLeastConn(backends("a"))
+	require.NoError(t, err, `leastconn.NewLeastConn([{a 1}])`)
+	p2c, err := leastconn.NewP2C(backends("a"), nil)
+	require.NoError(t, err, `leastconn.NewP2C([{a 1}], nil)`)
+	for _, p := range []leastconn.Picker[string]{lc, p2c} {
+		item, done, err := p.Pick()
+		require.NoError(t, err, "%T: Pick() on [{a 1}]", p)
+		assert.Equal(t, "a", item, "%T: Pick() on [{a 1}]", p)
+		assert.Equal(t, 1, p.InFlight("a"), "%T: Pick() on [{a 1}], then InFlight(\"a\")", p)
+		done()
+		assert.Equal(t, 0, p.InFlight("a"), "%T: Pick() on [{a 1}], done(), then InFlight(\"a\")", p)
+	}
 }
 
 // benchBackends returns n backends named b0, b1, … with weights 1 to 3.

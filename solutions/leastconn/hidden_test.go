@@ -40,6 +40,17 @@ func hDoneText(done func()) string {
 	return "a done"
 }
 
+// hRecover, deferred, reports a panic of the code under test as a failure
+// of t, with what the test was doing; the stub's panic goes through.
+func hRecover(t *testing.T, what string) {
+	if pv := recover(); pv != nil {
+		if pv == "not implemented" {
+			panic(pv)
+		}
+		t.Errorf("%s: a call panicked: %v", what, pv)
+	}
+}
+
 // hB is a backend of the tests: an item name and a weight.
 type hB struct {
 	item   string
@@ -444,14 +455,28 @@ func TestHiddenDefensiveCopy(t *testing.T) {
 			call := "bs := [{a 1} {b 1}]; "
 			if kind == "LeastConn" {
 				call += "lc, _ := leastconn.NewLeastConn(bs)"
-				s.p, err = leastconn.NewLeastConn(bs)
+				if pv := hCatch(func() {
+					var lc *leastconn.LeastConn[string]
+					if lc, err = leastconn.NewLeastConn(bs); lc != nil {
+						s.p = lc
+					}
+				}); pv != nil {
+					t.Fatalf("%s panicked: %v", call, pv)
+				}
 			} else {
 				s.name, s.rnd = "p2c", &hScript{values: []int{0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0}}
 				call = "rnd returns 0, 0, 0, 0, 0, 0, 0, 0, then 1, 0, 1, 0, 1, 0, 1, 0; " + call + "p2c, _ := leastconn.NewP2C(bs, rnd)"
-				s.p, err = leastconn.NewP2C(bs, s.rnd.rnd)
+				if pv := hCatch(func() {
+					var p *leastconn.P2C[string]
+					if p, err = leastconn.NewP2C(bs, s.rnd.rnd); p != nil {
+						s.p = p
+					}
+				}); pv != nil {
+					t.Fatalf("%s panicked: %v", call, pv)
+				}
 			}
-			if err != nil {
-				t.Fatalf("%s returned the error %s", call, hErrName(err))
+			if err != nil || s.p == nil {
+				t.Fatalf("%s returned a nil picker or the error %s; want a picker and a nil error", call, hErrName(err))
 			}
 			bs[0] = leastconn.Backend[string]{Item: "x", Weight: 1}
 			bs[1].Weight = 5
@@ -461,8 +486,8 @@ func TestHiddenDefensiveCopy(t *testing.T) {
 
 			up := hBackends(hOnes("c", "d"))
 			s.calls = append(s.calls, "up := [{c 1} {d 1}]", s.name+".Update(up)")
-			if err := s.p.Update(up); err != nil {
-				t.Fatalf("%v = %s, want nil", s, hErrName(err))
+			if pv := hCatch(func() { err = s.p.Update(up) }); pv != nil || err != nil {
+				t.Fatalf("%v panicked (%v) or returned %s; want nil", s, pv, hErrName(err))
 			}
 			up[0].Item, up[1].Weight = "y", 3
 			s.calls = append(s.calls, `up[0].Item = "y"; up[1].Weight = 3`)
@@ -743,6 +768,7 @@ func TestHiddenP2CSingleBackendNoDraw(t *testing.T) {
 // Category: boundary
 func TestHiddenP2CBadRandomPanics(t *testing.T) {
 	katatest.Guard(t)
+	defer hRecover(t, "leastconn.NewP2C([{a 1} {b 1} {c 1} {d 1}], rnd)")
 	for _, tt := range []struct {
 		values []int
 		why    string
@@ -775,6 +801,7 @@ func TestHiddenP2CBadRandomPanics(t *testing.T) {
 // Category: behaviour
 func TestHiddenP2CDefaultRandom(t *testing.T) {
 	katatest.Guard(t)
+	defer hRecover(t, "leastconn.NewP2C([{a 1} {b 1} {c 1} {d 1} {e 1}], nil), then InFlight")
 	const call = "p2c, _ := leastconn.NewP2C([{a 1} {b 1} {c 1} {d 1} {e 1}], nil); 10000 × (p2c.Pick(), then its done)"
 	p, err := leastconn.NewP2C(hBackends(hOnes("a", "b", "c", "d", "e")), nil)
 	if err != nil || p == nil {
@@ -816,6 +843,7 @@ type hAnyKey struct {
 // Category: config
 func TestHiddenAnyItems(t *testing.T) {
 	katatest.Guard(t)
+	defer hRecover(t, "leastconn.NewLeastConn[any]([{1 1} {int64(1) 1} {\"1\" 1} {key{\"h\", 1} 1} {nil 1}]); 5 picks; then InFlight")
 	items := []any{1, int64(1), "1", hAnyKey{"h", 1}, nil}
 	names := []string{"1", "int64(1)", `"1"`, `key{"h", 1}`, "nil"}
 	name := func(v any) string {
@@ -876,6 +904,7 @@ func TestHiddenAnyItems(t *testing.T) {
 // Category: boundary
 func TestHiddenMaxWeightProducts(t *testing.T) {
 	katatest.Guard(t)
+	defer hRecover(t, "leastconn.NewLeastConn([{a MaxWeight} {b MaxWeight-1}]); picks; then InFlight")
 	bs := []hB{{"a", leastconn.MaxWeight}, {"b", leastconn.MaxWeight - 1}}
 	call := fmt.Sprintf("lc, _ := leastconn.NewLeastConn(%s); %d picks held", hSet(bs), 2*leastconn.MaxWeight-1)
 	lc, err := leastconn.NewLeastConn(hBackends(bs))
@@ -1353,6 +1382,7 @@ func TestHiddenWeightedProportions(t *testing.T) {
 	// the watchdog gives them DefaultHang rather than Guard's five seconds,
 	// and the rounds stop early after three.
 	katatest.Watchdog(t, katatest.DefaultHang, "Pick did not return under concurrent use: a lock that is never released, or a done that waits for a lock Pick holds?")
+	defer hRecover(t, "NewLeastConn([{a 1} {b 2} {c 3} {d 2}]), 8 concurrent picks, then InFlight")
 	bs := []hB{{"a", 1}, {"b", 2}, {"c", 3}, {"d", 2}}
 	deadline := time.Now().Add(3 * time.Second)
 	for round := 0; round < 5000 && time.Now().Before(deadline); round++ {
@@ -1392,6 +1422,7 @@ func TestHiddenWeightedProportions(t *testing.T) {
 // Category: concurrency
 func TestHiddenConcurrentUpdate(t *testing.T) {
 	katatest.Guard(t)
+	defer hRecover(t, "NewLeastConn or NewP2C of [{a 1} {b 1} {c 1} {d 1} {e 1}]")
 	five, four := hOnes("a", "b", "c", "d", "e"), hOnes("c", "d", "e", "f")
 	for _, kind := range hKinds {
 		var p leastconn.Picker[string]
@@ -1412,6 +1443,7 @@ func TestHiddenConcurrentUpdate(t *testing.T) {
 		}
 		call += fmt.Sprintf("; 8 goroutines make 2000 Pick() calls each (4 of them call each done at once, 4 hold them) while another calls Update(%s) and Update(%s) in turn", hSet(four), hSet(five))
 		ok := katatest.Within(t, 4*time.Second, "Pick, done or Update did not return under concurrent use: a lock that is never released, or a done that waits for a lock Pick holds?", func() {
+			defer hRecover(t, call+"; then Update, the held dones and InFlight")
 			var (
 				held        [8][]func()
 				failed      atomic.Value
