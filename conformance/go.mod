@@ -9,4 +9,13 @@ require (
 	github.com/microkata/microkata v0.0.0-00010101000000-000000000000
 )
 
-require golang.org/x/time v0.15.0
+require (
+	github.com/stretchr/testify v1.12.1
+	go.uber.org/ratelimit v0.3.1
+	golang.org/x/time v0.15.0
+)
+
+require (
+	github.com/benbjohnson/clock v1.3.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+)

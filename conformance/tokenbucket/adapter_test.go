@@ -50,7 +50,6 @@ var (
 // inf is both packages' Inf.
 const inf = float64(ref.Inf)
 
-
 func newRef(r float64, b int) (limiter, error) {
 	l, err := ref.New(ref.Limit(r), b)
 	if err != nil {

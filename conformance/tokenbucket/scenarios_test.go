@@ -47,14 +47,14 @@ var scenarios = []harness.Case[impl]{
 func TestScenarios(t *testing.T) {
 	harness.Scenarios(t, reference, library, scenarios)
 	harness.NotPorted(map[string]string{
-		"TestLimiterJumpBackwards":  "time moving backwards earns nothing in the kata: it is the reproduction of TB-1",
-		"TestReserveJumpBack":       "reserves at a time before the last one (TB-1); WaitN cannot be called in the past",
-		"TestReserveJumpBackCancel": "reserves and cancels at times before the last one (TB-1)",
-		"TestReserveSetBurst":       "reserves at t0 after SetBurstAt(t3, …), a time before the last one (TB-1)",
-		"TestCancel1Token":          "partial refund of a cancelled reservation: the kata gives all or nothing (TB-3)",
-		"TestCancelMulti":           "partial refund of a cancelled reservation: it is the reproduction of TB-3",
-		"TestReserveMax":            "a reservation whose time to act equals the limit is allowed by rate, refused by the kata's WaitN (TB-4)",
-		"sometimes_test.go":         "Sometimes is not in the kata's API",
+		"TestLimiterJumpBackwards":               "time moving backwards earns nothing in the kata: it is the reproduction of TB-1",
+		"TestReserveJumpBack":                    "reserves at a time before the last one (TB-1); WaitN cannot be called in the past",
+		"TestReserveJumpBackCancel":              "reserves and cancels at times before the last one (TB-1)",
+		"TestReserveSetBurst":                    "reserves at t0 after SetBurstAt(t3, …), a time before the last one (TB-1)",
+		"TestCancel1Token":                       "partial refund of a cancelled reservation: the kata gives all or nothing (TB-3)",
+		"TestCancelMulti":                        "partial refund of a cancelled reservation: it is the reproduction of TB-3",
+		"TestReserveMax":                         "a reservation whose time to act equals the limit is allowed by rate, refused by the kata's WaitN (TB-4)",
+		"sometimes_test.go":                      "Sometimes is not in the kata's API",
 		"BenchmarkAllowN, BenchmarkWaitNNoDelay": "benchmarks: BenchmarkABBA/AllowN and /WaitNoDelay here",
 	})
 }
