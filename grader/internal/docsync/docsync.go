@@ -10,7 +10,11 @@
 //   - the fenced code blocks, byte for byte, info string included;
 //   - the tables: how many, rows and columns, and in every cell the same
 //     numbers and the same code spans (in any order, so the words around
-//     them may move);
+//     them may move); a cell that is a difficulty (easy, medium, hard) is
+//     its fixed translation (简单, 中等, 困难);
+//   - the prose of each rule, and of each section before its first rule:
+//     the same numbers and the same code spans (each written at least once
+//     in both languages);
 //   - the hints, as grader/internal/hints reads them: how many, and each
 //     summary's number;
 //   - the link targets, in order. A target whose file name ends in
@@ -230,7 +234,7 @@ var (
 	letterRE   = regexp.MustCompile(`^(\s*)(?:[-*+]\s+)?\*\*([a-z])\.\*\*`)
 	fenceRE    = regexp.MustCompile("^(\\s*)(`{3,}|~{3,})(.*)$")
 	delimRE    = regexp.MustCompile(`^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?$`)
-	numRE      = regexp.MustCompile(`[-−]?\d+(?:[.,]\d+)*`)
+	numRE      = regexp.MustCompile(`(?:^|[^A-Za-z0-9_])([-−]?\d+(?:[.,]\d+)*)`) // not after a Latin letter or digit: "t0", "L2" and the sign of "Limit-1" are no numbers
 	inlineRE   = regexp.MustCompile(`!?\[[^\]]*\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"]*")?\s*\)`)
 	autoRE     = regexp.MustCompile(`<((?:https?|mailto):[^>\s]+)>`)
 	refDefRE   = regexp.MustCompile(`^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+.*)?$`)
@@ -684,6 +688,9 @@ func compareTables(e, z *doc) []string {
 				if !sameMultiset(en, zn) {
 					out = append(out, fmt.Sprintf("%s, %s, column %d: the numbers are %v in %s and %v in %s", name, row, c+1, en, English, zn, Chinese))
 				}
+				if want, ok := cellTerms[et.rows[r][c]]; ok && zt.rows[r][c] != want && zt.rows[r][c] != et.rows[r][c] {
+					out = append(out, fmt.Sprintf("%s, %s, column %d: %q in %s is %q in %s, want %q", name, row, c+1, et.rows[r][c], English, zt.rows[r][c], Chinese, want))
+				}
 				ec, _ := codeSpans(et.rows[r][c])
 				zc, _ := codeSpans(zt.rows[r][c])
 				if !sameMultiset(ec, zc) {
@@ -694,6 +701,11 @@ func compareTables(e, z *doc) []string {
 	}
 	return out
 }
+
+// cellTerms are table cells with a fixed translation: a cell that is
+// exactly the key in English is the value (or the key again) in Chinese, so
+// the catalog's difficulties follow katas/catalog.json in both languages.
+var cellTerms = map[string]string{"easy": "简单", "medium": "中等", "hard": "困难"}
 
 func tableLines(d *doc) []int {
 	out := make([]int, len(d.tables))
@@ -725,9 +737,9 @@ func cellNumbers(cell string) []string {
 		text, _, _ := strings.Cut(m, "](")
 		return text + "]"
 	})
-	nums := numRE.FindAllString(cell, -1)
-	if nums == nil {
-		nums = []string{}
+	nums := []string{}
+	for _, m := range numRE.FindAllStringSubmatch(cell, -1) {
+		nums = append(nums, m[1])
 	}
 	return nums
 }

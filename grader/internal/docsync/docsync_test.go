@@ -101,6 +101,12 @@ func TestCompareDrift(t *testing.T) {
 		{"words around the numbers may move",
 			zh("| ≤ 40 ns/op，0 allocs/op |", "| 0 allocs/op，且 ≤ 40 ns/op |"),
 			nil},
+		{"a difficulty that no longer matches",
+			[]edit{
+				{false, "| `BenchmarkWait` | ≤ 150 ns/op | 92.5 ns/op |", "| `BenchmarkWait` | hard | 92.5 ns/op |"},
+				{true, "| `BenchmarkWait` | ≤ 150 ns/op | 92.5 ns/op |", "| `BenchmarkWait` | 中等 | 92.5 ns/op |"},
+			},
+			[]string{`k: table 1 (README.md line 36, README.zh-CN.md line 36), row 2 (` + "`BenchmarkWait`" + `), column 2: "hard" in README.md is "中等" in README.zh-CN.md, want "困难"`}},
 		{"a missing table row",
 			zh("| `BenchmarkWait` | ≤ 150 ns/op | 92.5 ns/op |\n", ""),
 			[]string{"k: table 1 (README.md line 36, README.zh-CN.md line 36): README.md has 3 rows, README.zh-CN.md has 2"}},
@@ -213,6 +219,21 @@ func TestSplitRow(t *testing.T) {
 	} {
 		if got := splitRow(row); !slices.Equal(got, want) {
 			t.Errorf("splitRow(%q) = %q, want %q", row, got, want)
+		}
+	}
+}
+
+func TestNumbers(t *testing.T) {
+	for text, want := range map[string][]string{
+		"−7/2 → {−3, −1}; 7/−2":             {"−7", "2", "−3", "−1", "7", "−2"},
+		"a Limit-1 client, 2-vCPU, x2":      {"1", "2"},
+		"10,000 steps, 1.5 minutes, 8 192":  {"10,000", "1.5", "8", "192"},
+		"see [#80](https://x/issues/80) ok": {"80"},
+		"t0 + 1ms, L2, -1":                  {"1", "-1"},
+		"第6次，约12 s":                         {"6", "12"},
+	} {
+		if got := cellNumbers(text); !slices.Equal(got, want) {
+			t.Errorf("cellNumbers(%q) = %q, want %q", text, got, want)
 		}
 	}
 }
