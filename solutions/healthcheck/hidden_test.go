@@ -1177,7 +1177,7 @@ func TestHiddenConcurrentProbes(t *testing.T) {
 		targets := []string{"/readyz", "/livez", "/readyz?verbose", "/livez?verbose", "/readyz?exclude=db", "/livez?exclude=db&verbose", "/readyz/db", "/livez/db?verbose", "/readyz/shutdown", "/readyz/cache"}
 		var bad atomic.Value
 		report := func(s string) { bad.CompareAndSwap(nil, s) }
-		katatest.Hammer(32, 40, func(g, i int) {
+		katatest.Hammer(32, 25, func(g, i int) {
 			switch {
 			case g == 0 && i%10 == 0:
 				name := fmt.Sprintf("added-%d", i)
@@ -1185,7 +1185,7 @@ func TestHiddenConcurrentProbes(t *testing.T) {
 					report(fmt.Sprintf("Add(Check{Name: %q, ...}) = %s", name, hErrName(err)))
 				}
 				return
-			case g == 1 && i == 20:
+			case g == 1 && i == 12:
 				c.Drain()
 				return
 			case g == 2:
