@@ -6,7 +6,7 @@
 //     the bold identifiers ("**R1.", "- **G10.", "- **a.**") at the start of
 //     a line, with their nesting ("S1.2" is item 2 under S1, "16.a" is item a
 //     under rule 16);
-//   - the headings (## and ###): how many, and at which level;
+//   - the headings (## and deeper): how many, and at which level;
 //   - the fenced code blocks, byte for byte, info string included;
 //   - the tables: how many, rows and columns, and in every cell the same
 //     numbers and the same code spans (in any order, so the words around
@@ -64,7 +64,7 @@ const langLines = 5
 // Problem is one difference between a README and its translation.
 type Problem struct {
 	Where string // the pair: "katas/lru", or TopLevel
-	What  string // e.g. "rule 7 is in README.md but not in README.zh-CN.md"
+	What  string // e.g. "rule 7 is in README.md (line 80) but not in README.zh-CN.md"
 }
 
 func (p Problem) String() string { return p.Where + ": " + p.What }
