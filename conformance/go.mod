@@ -10,6 +10,7 @@ require (
 )
 
 require (
+	github.com/sony/gobreaker/v2 v2.4.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/ratelimit v0.3.1
 	golang.org/x/time v0.15.0
