@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/microkata/microkata/grader/internal/catalog"
+	"github.com/microkata/microkata/grader/internal/docsync"
 )
 
 // emptyRepo makes a repository root with the module, the shared test
@@ -41,7 +42,7 @@ func TestNewScaffold(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := run(context.Background(), []string{"new", "--root", root, "--title", "Widget pool", "--topic", "testing", "--difficulty", "easy", "--minutes", "30", "widget"}, &out, &errb)
 	require.Equal(t, exitOK, code, "stderr: %s", errb.String())
-	for _, f := range []string{"katas/widget/README.md", "katas/widget/widget.go", "katas/widget/widget_test.go",
+	for _, f := range []string{"katas/widget/README.md", "katas/widget/README.zh-CN.md", "katas/widget/widget.go", "katas/widget/widget_test.go",
 		"solutions/widget/widget.go", "solutions/widget/hidden_test.go", "solutions/widget/NOTES.md",
 		"solutions/widget/testdata/mutants/README.md", "solutions/widget/testdata/pristine/widget.go",
 		"solutions/widget/testdata/pristine/widget_test.go"} {
@@ -52,6 +53,15 @@ func TestNewScaffold(t *testing.T) {
 	require.NoError(t, err)
 	for _, section := range []string{"# widget — widget pool", "## API", "## Rules", "## Examples", "## Edge cases", "## Complexity", "## Hints", "## How to run", "## Benchmarks"} {
 		assert.Contains(t, string(readme), section+"\n", "README section")
+	}
+
+	// The two READMEs start in step (the drift test of issue 17).
+	probs, err := docsync.CheckTree(root, false)
+	require.NoError(t, err)
+	for _, p := range probs {
+		if strings.HasPrefix(p.Where, "katas/widget") {
+			t.Errorf("the scaffold's READMEs drift: %v", p)
+		}
 	}
 
 	// The catalog has the entry and still loads with the kata's sources.

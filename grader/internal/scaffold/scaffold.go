@@ -82,6 +82,7 @@ func Create(o Options) ([]string, error) {
 		"{{MODULE}}", module, "{{TOPIC}}", o.Topic)
 	files := []struct{ path, text string }{
 		{"katas/{{NAME}}/README.md", readme},
+		{"katas/{{NAME}}/README.zh-CN.md", readmeZH},
 		{"katas/{{NAME}}/{{NAME}}.go", stub},
 		{"katas/{{NAME}}/{{NAME}}_test.go", visible},
 		{"solutions/{{NAME}}/{{NAME}}.go", reference},
@@ -135,6 +136,8 @@ func modulePath(root string) (string, error) {
 }
 
 const readme = `# {{NAME}} — {{LOWERTITLE}}
+
+[中文](README.zh-CN.md)
 
 <!-- One paragraph: what the pattern is, where services use it, and what an
 interview tests with it. Link the production library it follows. -->
@@ -201,6 +204,76 @@ go test -run '^$' -bench . -benchmem ./katas/{{NAME}}
 | Benchmark | Set-up | Target | Reference |
 |---|---|---|---|
 | ` + "`BenchmarkNew`" + ` | one call | ≤ 10 ns/op, 0 allocs/op | (measure it) |
+`
+
+// readmeZH is the Chinese README: the same rule numbers, code blocks,
+// tables, hints and links as readme, so that the drift test
+// (grader/internal/docsync) passes from the start.
+const readmeZH = `# {{NAME}} — {{LOWERTITLE}}
+
+[English](README.md)
+
+<!-- 一段话：这个模式是什么、服务在哪里用到它、面试用它考什么。链接它所参照的生产库。 -->
+
+## API
+
+` + "```go" + `
+package {{NAME}}
+
+// T is the placeholder type: replace it with the kata's API.
+type T struct{ /* yours */ }
+
+func New() *T
+` + "```" + `
+
+你可以使用标准库中的 ` + "`errors`" + `（评分器会检查提交代码的 import；允许列表在 katas/catalog.json 中）。
+
+## 规则
+
+<!-- 有编号、具规范性：每条规则至少由一个测试检查，没有测试检查规则之外的内容。 -->
+
+1. ` + "`New`" + ` 返回一个可直接使用、非 nil 的 ` + "`*T`" + `。
+
+## 示例
+
+` + "```go" + `
+t := {{NAME}}.New()
+` + "```" + `
+
+## 边界情况
+
+<!-- 零、负数、最大值、空、第二次调用、Close 之后。 -->
+
+## 复杂度
+
+<!-- 每个操作的开销；由基准测试展示，没有测试会为你计时。 -->
+
+## 提示
+
+<!-- 几条提示，从轻轻一推到关键思路；grader hint 一次显示一条，所以每条放在自己的块里。 -->
+
+<details>
+<summary>提示 1：从规则开始</summary>
+
+按顺序处理规则；每条规则都有一个可见测试。
+</details>
+
+## 如何运行
+
+` + "```sh" + `
+go test -race ./katas/{{NAME}}   # the visible tests, as the grader runs them
+make grade KATA={{NAME}}         # visible and hidden tests, scorecard
+` + "```" + `
+
+## 基准测试
+
+` + "```sh" + `
+go test -run '^$' -bench . -benchmem ./katas/{{NAME}}
+` + "```" + `
+
+| 基准测试 | 设置 | 目标 | 参考实现 |
+|---|---|---|---|
+| ` + "`BenchmarkNew`" + ` | 一次调用 | ≤ 10 ns/op, 0 allocs/op | （待测量） |
 `
 
 const stub = `// Package {{NAME}} is the {{LOWERTITLE}} kata: read katas/{{NAME}}/README.md
