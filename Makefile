@@ -19,7 +19,7 @@ PROTOS          = $(shell find katas -name '*.proto')
 # stubs fail by design (the grader and verify test those).
 PROJECT_PKGS = $(shell $(GO) list ./... | grep -v '/katas/')
 
-.PHONY: help grade practice hint reset list stats verify grader test unit vet fmt-check mod-check pristine pristine-check bench proto proto-check
+.PHONY: help grade practice hint reset list stats verify grader test unit vet fmt-check mod-check pristine pristine-check bench proto proto-check conformance conformance-test
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,7 +48,7 @@ verify: grader ## check every kata's verify contract: reference, stub, mutants, 
 grader: ## build the grader into bin/grader (go build caches it)
 	@$(GO) build -o bin/grader ./grader
 
-test: fmt-check mod-check pristine-check proto-check vet unit verify ## the project's own checks (what CI runs)
+test: fmt-check mod-check pristine-check proto-check vet unit conformance-test verify ## the project's own checks (what CI runs)
 
 unit: ## the grader's and helpers' own tests, with -race
 	$(GO) test -race -count=1 $(PROJECT_PKGS)
@@ -75,6 +75,13 @@ mod-check: ## fail if go.mod or go.sum are not what `go mod tidy` makes
 bench-grader: grader ## the grader's overhead against bare go test, references then stubs (KATA=... for some)
 	@bin/grader overhead $(FLAGS) $(KATA)
 	@bin/grader overhead --stubs $(FLAGS) $(KATA)
+
+conformance: ## references against the libraries they model: ported tests, differential runs, documented differences, side-by-side benchmarks (a table)
+	cd conformance && $(GO) run ./cmd/conformance
+
+conformance-test: ## the conformance module's tests (not its benchmarks), with -race, and its vet
+	cd conformance && $(GO) test -race -count=1 ./...
+	cd conformance && $(GO) vet ./...
 
 bench: ## benchmarks of your code in katas/ (KATA=name for one)
 	$(GO) test -run '^$$' -bench . -benchmem $(if $(KATA),$(addprefix ./katas/,$(KATA)),./katas/...)
