@@ -148,8 +148,8 @@ func render(w *os.File, pairs []report.Pair, bench bool, loadBefore, loadAfter s
 		if !bench {
 			ratios, allocs = []string{"not run"}, []string{"not run"}
 		}
-		fmt.Fprintf(w, "| [%s](#conformance-%s) | %s | %d / %d (%d not portable) | %d / %d | %d (%d reproduced) | %s | %s |\n",
-			p.Pair, p.Pair, "`"+p.Library+"`", len(p.Scenarios), passing, len(p.NotPorted), steps, mism, len(p.Excl), repro,
+		fmt.Fprintf(w, "| <a id=\"conformance-%s\"></a>[%s](conformance/%s) | %s | %d / %d (%d not portable) | %d / %d | %d (%d reproduced) | %s | %s |\n",
+			p.Pair, p.Pair, p.Pair, "`"+p.Library+"`", len(p.Scenarios), passing, len(p.NotPorted), steps, mism, len(p.Excl), repro,
 			strings.Join(ratios, ", "), strings.Join(allocs, ", "))
 	}
 	if bench {
