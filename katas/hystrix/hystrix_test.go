@@ -94,12 +94,20 @@ func errName(err error) string {
 	return fmt.Sprintf("an error matching %s (%q)", strings.Join(names, " and "), err.Error())
 }
 
+// cmdName prints what New returned: a command or nil.
+func cmdName(c *hystrix.Command[int]) string {
+	if c == nil {
+		return "nil"
+	}
+	return "a command"
+}
+
 // mustNew calls New and stops the test if it fails.
 func mustNew(t *testing.T, cfg hystrix.Config) *hystrix.Command[int] {
 	t.Helper()
 	c, err := hystrix.New[int](cfg)
 	if err != nil || c == nil {
-		t.Fatalf("New[int](%s) = (%v, %s), want a command and nil", configString(cfg), c, errName(err))
+		t.Fatalf("New[int](%s) = (%s, %s), want a command and nil", configString(cfg), cmdName(c), errName(err))
 	}
 	return c
 }
@@ -179,7 +187,7 @@ func TestConfig(t *testing.T) {
 		tc.edit(&cfg)
 		got, err := hystrix.New[int](cfg)
 		if got != nil || !errors.Is(err, hystrix.ErrInvalidConfig) {
-			t.Errorf("%s: New[int](%s) = (%v, %s), want (nil, ErrInvalidConfig)", tc.name, configString(cfg), got, errName(err))
+			t.Errorf("%s: New[int](%s) = (%s, %s), want (nil, ErrInvalidConfig)", tc.name, configString(cfg), cmdName(got), errName(err))
 		}
 	}
 

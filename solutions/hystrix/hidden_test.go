@@ -147,12 +147,20 @@ func hWantNames(want ...error) string {
 	return "an error matching " + strings.Join(names, " and ")
 }
 
+// hCmd prints what New returned: a command or nil.
+func hCmd(c *hystrix.Command[int]) string {
+	if c == nil {
+		return "nil"
+	}
+	return "a command"
+}
+
 // hNew calls New and stops the test if it fails.
 func hNew(t *testing.T, cfg hystrix.Config) *hystrix.Command[int] {
 	t.Helper()
 	c, err := hystrix.New[int](cfg)
 	if err != nil || c == nil {
-		t.Fatalf("New[int](%s) = (%v, %s), want a command and nil", hCfg(cfg), c, hErrName(err))
+		t.Fatalf("New[int](%s) = (%s, %s), want a command and nil", hCfg(cfg), hCmd(c), hErrName(err))
 	}
 	return c
 }
@@ -383,7 +391,7 @@ func TestHiddenConfigEdges(t *testing.T) {
 		case p != nil:
 			t.Errorf("New[int](%s) panicked: %v; want a command and nil (New never panics, and a bulkhead of math.MaxInt slots must take no memory)", hCfg(cfg), p)
 		case c == nil || err != nil:
-			t.Errorf("New[int](%s) = (%v, %s), want a command and nil", hCfg(cfg), c, hErrName(err))
+			t.Errorf("New[int](%s) = (%s, %s), want a command and nil", hCfg(cfg), hCmd(c), hErrName(err))
 		}
 	}
 
@@ -425,7 +433,7 @@ func TestHiddenConfigEdges(t *testing.T) {
 		case p != nil:
 			t.Errorf("%s: New[int](%s) panicked: %v; want (nil, ErrInvalidConfig)", tc.name, hCfg(cfg), p)
 		case c != nil || !errors.Is(err, hystrix.ErrInvalidConfig):
-			t.Errorf("%s: New[int](%s) = (%v, %s), want (nil, ErrInvalidConfig)", tc.name, hCfg(cfg), c, hErrName(err))
+			t.Errorf("%s: New[int](%s) = (%s, %s), want (nil, ErrInvalidConfig)", tc.name, hCfg(cfg), hCmd(c), hErrName(err))
 		}
 	}
 }
@@ -658,7 +666,7 @@ func TestHiddenSleepWindowExact(t *testing.T) {
 	})
 
 	synctest.Test(t, func(t *testing.T) {
-		defer time.Sleep(time.Hour) // lets every run and Execute still pending end, even after a failure
+		defer time.Sleep(3000 * time.Hour) // lets the 1000h run end, even after a failure
 		cfg := hystrix.Config{Timeout: math.MaxInt64, MaxConcurrentRequests: 100, RequestVolumeThreshold: 1,
 			SleepWindow: math.MaxInt64, ErrorPercentThreshold: 50}
 		k := hClock{time.Now()}
@@ -802,8 +810,9 @@ func TestHiddenProbeCancelled(t *testing.T) {
 	})
 }
 
-// TestHiddenProbeNeedsSlot checks rules 7, 10 and 11: a request that would
-// be the probe but finds the bulkhead full is rejected with
+// TestHiddenProbeNeedsSlot checks rules 7, 10 and 11: the circuit is asked
+// before the bulkhead; a request that would be the probe but finds the
+// bulkhead full is rejected with
 // ErrMaxConcurrency and leaves the circuit open with its open time, so the
 // first request after the slot is free is the probe.
 //
@@ -823,6 +832,11 @@ func TestHiddenProbeNeedsSlot(t *testing.T) {
 		}
 		calls += " → ErrTimeout at t0+1s (open, T = t0+1s)"
 
+		k.sleepTo(3 * time.Second)
+		v, err = c.Execute(context.Background(), hOK, nil)
+		hWantResult(t, calls+"; at t0+3s: Execute(ctx, succeed, nil) (the circuit is asked before the bulkhead)", v, err, 0, hystrix.ErrCircuitOpen)
+		calls += "; at t0+3s: Execute(ctx, succeed, nil) → short-circuited"
+
 		k.sleepTo(6*time.Second + 1)
 		fb := &hFb{v: -1}
 		v, err = c.Execute(context.Background(), hOK, fb.fn)
@@ -830,11 +844,11 @@ func TestHiddenProbeNeedsSlot(t *testing.T) {
 		hWantResult(t, call, v, err, -1, nil)
 		fb.wantCause(t, call, hystrix.ErrMaxConcurrency)
 		calls += "; at t0+6s+1ns: Execute(ctx, succeed, fallback) → the bulkhead is full"
-		hWantMetrics(t, c, hystrix.Metrics{State: hystrix.StateOpen, Requests: 1, Timeouts: 1, Rejections: 1, ErrorPercent: 100, InFlight: 1}, calls)
+		hWantMetrics(t, c, hystrix.Metrics{State: hystrix.StateOpen, Requests: 1, Timeouts: 1, ShortCircuits: 1, Rejections: 1, ErrorPercent: 100, InFlight: 1}, calls)
 
 		k.sleepTo(10 * time.Second)
 		calls += "; at t0+10s the run returns"
-		hWantMetrics(t, c, hystrix.Metrics{State: hystrix.StateOpen, Requests: 1, Timeouts: 1, Rejections: 1, ErrorPercent: 100}, calls)
+		hWantMetrics(t, c, hystrix.Metrics{State: hystrix.StateOpen, Requests: 1, Timeouts: 1, ShortCircuits: 1, Rejections: 1, ErrorPercent: 100}, calls)
 		time.Sleep(1)
 		v, err = c.Execute(context.Background(), hOK, nil)
 		calls += "; at t0+10s+1ns: Execute(ctx, succeed, nil)"
@@ -935,7 +949,7 @@ func TestHiddenTimeoutBoundary(t *testing.T) {
 			fb := &hFb{v: -1}
 			v, err = c.Execute(ctx, hWaitCtx, fb.fn)
 			synctest.Wait()
-			call = prefix + "ctx, _ := context.WithTimeout(ctx, 1s); Execute(ctx, run waiting for its ctx, fallback)"
+			call = prefix + "ctx, _ := context.WithTimeout(ctx, 1s) (its deadline is the run's deadline); Execute(ctx, run waiting for its ctx, fallback returning (-1, nil)) (a timeout, so the fallback's value)"
 			if !hWantResult(t, call, v, err, -1, nil) || !fb.wantCause(t, call, hystrix.ErrTimeout) ||
 				!hWantMetrics(t, c, hystrix.Metrics{State: hystrix.StateClosed, Requests: 1, Timeouts: 1, ErrorPercent: 100}, call) {
 				failed = true
@@ -1425,7 +1439,7 @@ func newHDiff(cfg hystrix.Config) (*hDiff, error) {
 	d := &hDiff{cfg: cfg, k: hClock{time.Now()}, sched: newHSched(cfg.Timeout), drain: make(chan struct{})}
 	var err error
 	if d.got, err = hystrix.New[int](cfg); err != nil || d.got == nil {
-		return nil, fmt.Errorf("New[int](%s) = (%v, %s), want a command and nil", hCfg(cfg), d.got, hErrName(err))
+		return nil, fmt.Errorf("New[int](%s) = (%s, %s), want a command and nil", hCfg(cfg), hCmd(d.got), hErrName(err))
 	}
 	d.want, _ = ref.New[int](ref.Config(cfg))
 	return d, nil
