@@ -223,6 +223,31 @@ func loadKata(root string, e Entry) (*Kata, error) {
 	return k, nil
 }
 
+// Module finds the go.mod that holds dir (dir's or a parent's) and returns
+// its module path and its folder.
+func Module(dir string) (path, moduleDir string, err error) {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return "", "", err
+	}
+	for {
+		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil {
+			for line := range strings.SplitSeq(string(data), "\n") {
+				if m, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
+					return strings.Trim(strings.TrimSpace(m), `"`), d, nil
+				}
+			}
+			return "", "", fmt.Errorf("catalog: %s has no module line", filepath.Join(d, "go.mod"))
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", "", fmt.Errorf("catalog: no go.mod in %s or a parent folder", dir)
+		}
+		d = parent
+	}
+}
+
 // ReadEntries reads root's katas/catalog.json without looking at the kata
 // folders.
 func ReadEntries(root string) ([]Entry, error) {

@@ -73,7 +73,7 @@ func Create(o Options) ([]string, error) {
 			return nil, fmt.Errorf("scaffold: %w: %s/%s already exists", ErrExists, d, o.Name)
 		}
 	}
-	module, err := modulePath(o.Root)
+	module, _, err := catalog.Module(o.Root)
 	if err != nil {
 		return nil, err
 	}
@@ -119,20 +119,6 @@ func lowerFirst(s string) string {
 		return s
 	}
 	return strings.ToLower(s[:1]) + s[1:]
-}
-
-// modulePath reads the module path from root's go.mod.
-func modulePath(root string) (string, error) {
-	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	if err != nil {
-		return "", fmt.Errorf("scaffold: %w", err)
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if m, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
-			return strings.Trim(strings.TrimSpace(m), `"`), nil
-		}
-	}
-	return "", errors.New("scaffold: go.mod has no module line")
 }
 
 const readme = `# {{NAME}} — {{LOWERTITLE}}
