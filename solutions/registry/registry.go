@@ -132,8 +132,10 @@ type Registry struct {
 	expiries leaseHeap // live leases by (expiry, ID)
 	services map[string]*service
 	hist     history
-	buffer   int     // B
-	scratch  []Event // the events of the change being committed
+	buffer   int       // B
+	scratch  []Event   // the events of the change being committed
+	recs     []*record // Instances' sorting space
+	order    []int32
 
 	timer *time.Timer   // fires at armed; read only by the reaper
 	armed time.Time     // zero when no wake-up is pending
@@ -443,11 +445,21 @@ func (r *Registry) Instances(service string) ([]Instance, int64, error) {
 	if svc == nil {
 		return []Instance{}, r.rev, nil
 	}
-	list := make([]Instance, 0, len(svc.insts))
+	// Sort a permutation, then copy: swapping whole Instances (or even
+	// pointers, which need write barriers while the GC runs) costs several
+	// times more.
+	recs, order := r.recs[:0], r.order[:0]
 	for _, rec := range svc.insts {
-		list = append(list, rec.inst)
+		order = append(order, int32(len(recs)))
+		recs = append(recs, rec)
 	}
-	slices.SortFunc(list, func(a, b Instance) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(recs[a].inst.ID, recs[b].inst.ID) })
+	list := make([]Instance, len(recs))
+	for i, k := range order {
+		list[i] = recs[k].inst
+	}
+	clear(recs)
+	r.recs, r.order = recs[:0], order[:0]
 	return list, r.rev, nil
 }
 
