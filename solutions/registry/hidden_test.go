@@ -1795,9 +1795,9 @@ func (p *hPair) step(op hOp) (got, want string, skip bool) {
 		want = recvResult(wr, hRefErrName(ww.Err()))
 		if op.kind == hOpCancel && got == want {
 			p.cancels[op.w]()
-			got += "; cancel → " + learner(func() string { r := hDrain(gw, 0); return recvResult(r, hErrName(gw.Err())) })
+			got += fmt.Sprintf("; after cancel%d(): ", op.w) + learner(func() string { r := hDrain(gw, 0); return recvResult(r, hErrName(gw.Err())) })
 			wr := hRefDrain(ww, 0)
-			want += "; cancel → " + recvResult(wr, hRefErrName(ww.Err()))
+			want += fmt.Sprintf("; after cancel%d(): ", op.w) + recvResult(wr, hRefErrName(ww.Err()))
 		}
 	case hOpClose:
 		got = learner(func() string { return hErrName(p.got.Close()) })
