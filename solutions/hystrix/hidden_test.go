@@ -1072,7 +1072,8 @@ func TestHiddenSlotHeldUntilReturn(t *testing.T) {
 
 // TestHiddenRejectionsNotHealth checks rules 4 and 6: bulkhead rejections
 // are counted as Rejections only, never as requests or errors, so fifty of
-// them do not trip a circuit whose volume threshold is 5.
+// them do not trip a circuit whose volume threshold is 5; and they leave
+// the window with their bucket.
 //
 // Category: behaviour
 func TestHiddenRejectionsNotHealth(t *testing.T) {
@@ -1093,6 +1094,13 @@ func TestHiddenRejectionsNotHealth(t *testing.T) {
 		calls += "; release the first run"
 		holder.want(t, calls+": the first Execute", 0, 1, nil)
 		hWantMetrics(t, c, hystrix.Metrics{State: hystrix.StateClosed, Requests: 1, Successes: 1, Rejections: 50}, calls)
+
+		// Rejections live in their buckets like outcomes (rule 4): bucket 0
+		// leaves the window at t0+10s.
+		k.sleepTo(10*time.Second - 1)
+		hWantMetrics(t, c, hystrix.Metrics{State: hystrix.StateClosed, Requests: 1, Successes: 1, Rejections: 50}, calls+" (all at t0); at "+k.now())
+		time.Sleep(1)
+		hWantMetrics(t, c, hystrix.Metrics{State: hystrix.StateClosed}, calls+" (all at t0); at "+k.now()+" (bucket 0 has left the window)")
 	})
 }
 
