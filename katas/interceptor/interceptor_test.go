@@ -507,7 +507,7 @@ func TestRateLimitPerPrincipal(t *testing.T) {
 // rejected ones included, gives exactly one Record, made before the client
 // sees the status.
 func TestObserveEveryRPC(t *testing.T) {
-	katatest.Guard(t)
+	katatest.Guard(t, "is a lock left held when a call is rejected?")
 	synctest.Test(t, func(t *testing.T) {
 		var log recorder
 		cfg := interceptor.Config{

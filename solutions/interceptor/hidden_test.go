@@ -811,11 +811,13 @@ func TestHiddenExemptMatching(t *testing.T) {
 			Exempt:    []string{"/grpc.health.v1.Health/", hOpen},
 			Observe:   log.observe,
 		}
+		var t0 time.Time
 		svc := &hSvc{unary: func(ctx context.Context, _, in string) (string, error) {
 			p, ok := interceptor.PrincipalFromContext(ctx)
+			dl, dlOK := ctx.Deadline()
 			mu.Lock()
 			defer mu.Unlock()
-			principal = append(principal, fmt.Sprintf("{Subject: %q}, %v", p.Subject, ok))
+			principal = append(principal, fmt.Sprintf("{Subject: %q}, %v; deadline %s", p.Subject, ok, hDeadline(dl, dlOK, t0)))
 			return in, nil
 		}}
 		s := hStart(t, hNew(t, cfg, `Config{Exempt: ["/grpc.health.v1.Health/", "/kata.v1.Echo/Open"]}`), svc)
@@ -841,9 +843,15 @@ func TestHiddenExemptMatching(t *testing.T) {
 			hMD("authorization", "Bearer "+hTokAlice, "authorization", "Bearer "+hTokBob, "x-request-id", "o-1"),
 		} {
 			call := hCall(hOpen, md) + ex
+			mu.Lock()
+			t0 = time.Now()
+			mu.Unlock()
 			r := s.call(t, ctx, hOpen, md)
 			if r.err != nil {
 				t.Errorf("%s = %s; want OK (exempt: its authorization values do not matter)", call, hDescribe(r.err))
+			}
+			if got := r.header.Get("x-request-id"); !slices.Equal(got, []string{"o-1"}) {
+				t.Errorf("%s: the response header's x-request-id = %q; want [\"o-1\"] (an exempt call skips only authentication, authorization and the rate limit)", call, got)
 			}
 			if got := hooks.take(); len(got) != 0 {
 				t.Errorf("%s called %q; want none of Verify, Authorize, Allow", call, got)
@@ -852,8 +860,8 @@ func TestHiddenExemptMatching(t *testing.T) {
 			seen := principal
 			principal = nil
 			mu.Unlock()
-			if len(seen) != 1 || seen[0] != `{Subject: ""}, false` {
-				t.Errorf("%s: PrincipalFromContext in the handler = %v; want {Subject: \"\"}, false", call, seen)
+			if want := `{Subject: ""}, false; deadline t0+500ms`; len(seen) != 1 || seen[0] != want {
+				t.Errorf("%s, DefaultDeadline 0, no client deadline: the handler saw PrincipalFromContext %q; want %q (no principal, and the default deadline still applies)", call, seen, want)
 			}
 			hOneRecord(t, &log, call, interceptor.Record{Method: hOpen, Code: codes.OK, RequestID: "o-1"})
 		}
@@ -1281,6 +1289,9 @@ func TestHiddenRecordFields(t *testing.T) {
 				return "", status.Error(codes.NotFound, "no such thing")
 			case "sleep2s":
 				time.Sleep(2 * time.Second)
+			case "sleep5s":
+				time.Sleep(5 * time.Second) // ignores ctx: outlives the default deadline
+				return "late", nil
 			case "wait":
 				return "", hWaitDone(ctx)
 			case "wrapped-canceled":
@@ -1321,6 +1332,8 @@ func TestHiddenRecordFields(t *testing.T) {
 				interceptor.Record{Method: hEcho, Code: codes.OK, Duration: 3 * time.Second, Subject: "sleepy", RequestID: "f-11"}},
 			{hEcho, "wait", "no client deadline, DefaultDeadline 4s, the handler returning ctx.Err() once ctx is done", hAuth("Bearer "+hTokAlice, "f-12"),
 				interceptor.Record{Method: hEcho, Code: codes.DeadlineExceeded, Duration: 4 * time.Second, Subject: "alice", RequestID: "f-12"}},
+			{hEcho, "sleep5s", "no client deadline, DefaultDeadline 4s, the handler ignoring ctx, sleeping 5s and returning OK", hAuth("Bearer "+hTokAlice, "f-13"),
+				interceptor.Record{Method: hEcho, Code: codes.OK, Duration: 5 * time.Second, Subject: "alice", RequestID: "f-13"}},
 		} {
 			call := hCall(c.method, c.md) + " (" + c.what + ")"
 			r := s.invoke(t, ctx, c.method, c.md, wrapperspb.String(c.in), new(wrapperspb.StringValue))
@@ -1447,7 +1460,7 @@ func TestHiddenClientDeadlineKept(t *testing.T) {
 			}
 			recs := log.take()
 			if len(recs) != 1 || recs[0].Code != codes.Canceled || recs[0].Duration != time.Second {
-				t.Errorf("%s: records %s; want one with Code Canceled and Duration 1s", call, hRecords(recs))
+				t.Errorf("%s: the records made = %s; want exactly one, with Code Canceled and Duration 1s", call, hRecords(recs))
 			}
 		}
 	})
@@ -1475,8 +1488,9 @@ func TestHiddenStreamChain(t *testing.T) {
 			p, pOK := interceptor.PrincipalFromContext(ctx)
 			id, idOK := interceptor.RequestIDFromContext(ctx)
 			dl, dlOK := ctx.Deadline()
+			out := hOutgoingIDs(ctx)
 			mu.Lock()
-			saw := fmt.Sprintf("principal %q, %v; id %q, %v; deadline %s", p.Subject, pOK, id, idOK, hDeadline(dl, dlOK, t0))
+			saw := fmt.Sprintf("principal %q, %v; id %q, %v; outgoing x-request-id %q; deadline %s", p.Subject, pOK, id, idOK, out, hDeadline(dl, dlOK, t0))
 			mu.Unlock()
 			seen.add(saw)
 			for n := 0; ; n++ {
@@ -1497,7 +1511,15 @@ func TestHiddenStreamChain(t *testing.T) {
 				}
 			}
 		}}
-		cfg := interceptor.Config{Verify: hVerify, DefaultDeadline: 3 * time.Second, Observe: log.observe}
+		var verified atomic.Int32
+		cfg := interceptor.Config{
+			Verify: func(ctx context.Context, token string) (interceptor.Principal, error) {
+				verified.Add(1)
+				return hVerify(ctx, token)
+			},
+			DefaultDeadline: 3 * time.Second,
+			Observe:         log.observe,
+		}
 		s := hStart(t, hNew(t, cfg, "Config{Verify, DefaultDeadline: 3s, Observe}"), svc)
 		defer s.stop()
 		desc := &grpc.StreamDesc{ServerStreams: true, ClientStreams: true}
@@ -1539,7 +1561,10 @@ func TestHiddenStreamChain(t *testing.T) {
 		}
 		g.Stop()
 		cancel()
-		want := `principal "alice", true; id "s-1", true; deadline t0+3s`
+		if n := verified.Swap(0); n != 1 {
+			t.Errorf("Chat%s with two messages called Verify %d times; want once (the chain runs when the stream starts, not per message)", hMDString(md), n)
+		}
+		want := `principal "alice", true; id "s-1", true; outgoing x-request-id ["s-1"]; deadline t0+3s`
 		if got := seen.take(); len(got) != 1 || got[0] != want {
 			t.Errorf("Chat%s with no client deadline, DefaultDeadline 3s: the handler's ss.Context() gave %q; want once %q", hMDString(md), got, want)
 		}
@@ -1685,14 +1710,14 @@ func TestHiddenPanicsContained(t *testing.T) {
 				t.Errorf("%s: the response header's x-request-id = %q; want %q (the id was chosen before the panic)", call, r.header.Get("x-request-id"), id)
 			}
 			if recs := log.take(); !slices.Equal(recs, c.records) {
-				t.Errorf("%s: records %s; want %s", call, hRecords(recs), hRecords(c.records))
+				t.Errorf("%s: the records made by the time the call returned = %s; want exactly %s", call, hRecords(recs), hRecords(c.records))
 			}
 			next := hAuth("Bearer "+hTokBob, "p-next")
 			if r := s.call(t, ctx, hEcho, next); r.err != nil {
 				t.Errorf("%s after a call where %s = %s; want OK (the server goes on serving)", hCall(hEcho, next), c.what, hDescribe(r.err))
 			}
 			if recs := log.take(); len(recs) != 1 || recs[0] != (interceptor.Record{Method: hEcho, Code: codes.OK, Subject: "bob", RequestID: "p-next"}) {
-				t.Errorf("%s after a call where %s: records %s; want one with Code OK", hCall(hEcho, next), c.what, hRecords(recs))
+				t.Errorf("%s after a call where %s: the records made = %s; want exactly one, with Code OK", hCall(hEcho, next), c.what, hRecords(recs))
 			}
 		}
 	})
