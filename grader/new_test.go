@@ -81,7 +81,7 @@ func TestNewScaffold(t *testing.T) {
 	assert.Equal(t, exitFailed, code, "verify of a kata without mutants fails; stderr: %s", errb.String())
 	for _, want := range []string{
 		"ok    reference passes all 2 tests ×3 with no race and no leak",
-		"ok    the stub compiles and fails (0/2 tests pass)",
+		"ok    the stub compiles and fails every test (0/2 pass)",
 		"ok    the stub's exported API equals the reference's",
 		"ok    stub, reference, alternates and mutants import only what widget allows",
 		"FAIL  a kata needs at least 12 mutants; widget has 0",

@@ -31,7 +31,7 @@ func TestVerifyReportsEveryBrokenPromise(t *testing.T) {
 	for _, want := range []string{
 		`ok    reference passes all 4 tests ×3 with no race and no leak`,
 		`ok    alternate minmax passes all 4 tests`,
-		`ok    the stub compiles and fails (0/4 tests pass)`,
+		`ok    the stub compiles and fails every test (0/4 pass)`,
 		`ok    the stub's exported API equals the reference's (2 declarations)`,
 		`FAIL  a kata needs at least 12 mutants; adder has 5`,
 		`FAIL  mutants: 2/5 caught`,

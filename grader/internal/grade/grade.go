@@ -111,6 +111,7 @@ func Grade(ctx context.Context, cfg Config) (*result.Run, error) {
 			katas[i] = set.kata
 			vs[i] = Variant{Kata: set.kata, Code: code, Hidden: !cfg.VisibleOnly, TestFiles: set.testFiles,
 				OwnFiles: set.ownFiles, OwnTests: set.ownTests, Notes: set.notes}
+			vs[i].UntouchedStub = cfg.Code == nil && untouchedStub(cfg.Pristine, k)
 			if cfg.Code != nil {
 				// Someone else's code (a submission): the tree's extra test
 				// files are not part of it, and its notes are the tree's.
@@ -199,6 +200,11 @@ type Variant struct {
 	OwnTests []string
 	// Notes are added to the outcome's notes.
 	Notes []string
+	// UntouchedStub says the code is the kata's stub as shipped: once a
+	// run shows it panicking "not implemented", the tests it kept from
+	// running are not re-run one by one (each would panic the same way;
+	// verify checks that a stub passes no test), they fail as not run.
+	UntouchedStub bool
 }
 
 // benchTestFiles is v's TestFiles with the learner's own test files
@@ -399,6 +405,12 @@ func RunVariants(ctx context.Context, opts RunOptions, tmp string, w io.Writer, 
 			}
 		}
 		if !acc.ranAny && !acc.cut || opts.NoRerun {
+			again[i] = nil
+		}
+		if v.UntouchedStub && acc.notImplemented && len(again[i]) > 0 {
+			for _, n := range again[i] {
+				acc.tests[n].reason = "did not run: katas/" + k.Name + " is the untouched stub, whose every function panics \"not implemented\""
+			}
 			again[i] = nil
 		}
 		// The binary is complete once its package reported a terminal
@@ -649,6 +661,24 @@ func (p *progress) event(paths []string) func(*gotest.Event) {
 			p.printf("%s finished (%s)", name, e.Action)
 		}
 	}
+}
+
+// untouchedStub reports whether k's non-test Go files are exactly its
+// pristine copies (the stub as shipped), with no other.
+func untouchedStub(rec *pristine.Record, k *catalog.Kata) bool {
+	prefix := "katas/" + k.Name + "/"
+	shipped := 0
+	for _, f := range rec.Files(k.Name) {
+		name := strings.TrimPrefix(f, prefix)
+		if strings.HasSuffix(name, "_test.go") || strings.Contains(name, "/") {
+			continue
+		}
+		shipped++
+		if st, err := rec.State(f); err != nil || st != pristine.Unchanged {
+			return false
+		}
+	}
+	return shipped > 0 && shipped == len(k.LearnerFiles)
 }
 
 // ownNote reports the outcome of the learner's own tests, if any ran.
