@@ -809,8 +809,9 @@ func TestHiddenIdleAtExactInstant(t *testing.T) {
 
 // TestHiddenMaxKeysExact: ErrTooManyKeys's retryAfter is the time until
 // the first active key is idle, exactly; the freed slot is taken at that
-// instant (no Len() call before); and no number of new keys changes a
-// decision for an active key (rule 12).
+// instant (no Len() call before); no number of new keys changes a
+// decision for an active key; and n > Limit is ErrExceedsLimit even for a
+// new key on a full table (rules 3, 12).
 //
 // Category: boundary
 func TestHiddenMaxKeysExact(t *testing.T) {
@@ -850,11 +851,25 @@ func TestHiddenMaxKeysExact(t *testing.T) {
 				l.wantAllowN("a", 2, 0, nil, "")
 				l.wantAllow("b", 1, true, "")
 				time.Sleep(100 * time.Millisecond)
+				// The flood is recorded as one line: 1000 calls on
+				// different keys would bury the message.
 				for i := range 1000 {
-					if !l.wantAllowN(fmt.Sprintf("new-%d", i), 1, wants[kind][0], slidingwindow.ErrTooManyKeys, "a and b are active: a full table refuses new keys") {
+					key := fmt.Sprintf("new-%d", i)
+					var (
+						d   time.Duration
+						err error
+					)
+					l.do(fmt.Sprintf("l.AllowN(%q, 1)", key), func() { d, err = l.l.AllowN(key, 1) })
+					if d != wants[kind][0] || !errors.Is(err, slidingwindow.ErrTooManyKeys) {
+						if i > 0 {
+							l.record(fmt.Sprintf("%d× l.AllowN(\"new-<i>\", 1) for i < %d", i, i), fmt.Sprintf("(%s, ErrTooManyKeys)", hDur(wants[kind][0])))
+						}
+						l.fail(fmt.Sprintf("l.AllowN(%q, 1)", key), fmt.Sprintf("(%s, %s)", hDur(d), hErrName(err)), fmt.Sprintf("(%s, ErrTooManyKeys)", hDur(wants[kind][0])), "a and b are active: a full table refuses new keys")
 						return
 					}
 				}
+				l.record(`1000× l.AllowN("new-<i>", 1) for i < 1000`, fmt.Sprintf("(%s, ErrTooManyKeys)", hDur(wants[kind][0])))
+				l.wantAllowN("one more new key", 3, 0, slidingwindow.ErrExceedsLimit, "n > Limit is decided before the table is looked at (rule 3b before 3c)")
 				l.wantAllowN("a", 1, wants[kind][1], slidingwindow.ErrLimited, "a is still full: new keys never evict an active key")
 				l.wantAllow("b", 1, true, "b still has room for 1")
 				l.wantLen(2, "")
