@@ -362,6 +362,14 @@ func hRecv(ch chan hRes, d time.Duration) (hRes, bool) {
 	}
 }
 
+// hShow prints a result, or that there was none.
+func hShow(r hRes, ok bool) string {
+	if !ok {
+		return "nothing yet (still waiting)"
+	}
+	return r.String()
+}
+
 // hPoll takes a result if there is one now.
 func hPoll(ch chan hRes) (hRes, bool) {
 	select {
@@ -376,7 +384,7 @@ func hPoll(ch chan hRes) (hRes, bool) {
 // it returns want.
 func hGetNow(t *testing.T, p *connpool.Pool[int], want int, setup string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(hTagged(context.Background(), fmt.Sprintf("of Get → %d", want)), time.Minute)
 	defer cancel()
 	if c, err := p.Get(ctx); c != want || err != nil {
 		t.Fatalf("%s; Get(ctx) = (%d, %s), want (%d, nil)", setup, c, hErrName(err), want)
@@ -574,7 +582,7 @@ func TestHiddenPutOrder(t *testing.T) {
 		p.Put(1, nil)
 		s := o.String() + "; Get → 1; a waiter W calls Get(ctx W); Put(1, nil)"
 		if r, ok := hRecv(w, 2*time.Minute); !ok || !r.is(1, nil, 0) {
-			t.Errorf("%s: W returned %v (returned: %v), want (1, nil) at 0s: a waiter comes before MaxIdle (%s)", s, r, ok, f.closeLog())
+			t.Errorf("%s: W returned %s, want (1, nil) at 0s: a waiter comes before MaxIdle (%s)", s, hShow(r, ok), f.closeLog())
 			if ok && r.err == nil {
 				p.Put(r.c, nil)
 			}
@@ -590,7 +598,7 @@ func TestHiddenPutOrder(t *testing.T) {
 		s += "; W keeps 1; another waiter V calls Get(ctx W); Put(1, errBroken)"
 		r, ok := hRecv(w, 2*time.Minute)
 		if !ok || !r.is(2, nil, 0) {
-			t.Errorf("%s: V returned %v (returned: %v), want (2, nil) at 0s: 1 is closed and V dials in its slot (%s; %s)", s, r, ok, f.closeLog(), f.dialLog())
+			t.Errorf("%s: V returned %s, want (2, nil) at 0s: 1 is closed and V dials in its slot (%s; %s)", s, hShow(r, ok), f.closeLog(), f.dialLog())
 		}
 		if f.closeCount(1) != 1 {
 			t.Errorf("%s: %s, want CloseConn(1) once", s, f.closeLog())
@@ -632,7 +640,7 @@ func TestHiddenNoBarging(t *testing.T) {
 			}
 			r, ok := hRecv(w, 2*time.Minute)
 			if !ok || !r.is(1, nil, 0) {
-				t.Errorf("%s: W returned %v (returned: %v), want (1, nil) at 0s", s, r, ok)
+				t.Errorf("%s: W returned %s, want (1, nil) at 0s", s, hShow(r, ok))
 			}
 			if ok && r.err == nil {
 				p.Put(r.c, nil)
@@ -802,7 +810,7 @@ func TestHiddenMaxLifetimeExact(t *testing.T) {
 		}
 		r, ok := hRecv(w, 2*time.Minute)
 		if !ok || !r.is(2, nil, 10*time.Second) {
-			t.Errorf("%s: W returned %v (returned: %v), want (2, nil) at 10s, dialed in 1's slot", s, r, ok)
+			t.Errorf("%s: W returned %s, want (2, nil) at 10s, dialed in 1's slot", s, hShow(r, ok))
 		}
 		if ok && r.err == nil {
 			hWantStats(t, p, connpool.Stats{Open: 1, InUse: 1}, s+"; W returned")
@@ -1053,7 +1061,7 @@ func TestHiddenHealthCheck(t *testing.T) {
 		synctest.Wait()
 		ra, ok := hPoll(a)
 		if !ok || !ra.is(2, nil, time.Second) {
-			t.Errorf("%s: at 1s A has returned %v (returned: %v), want (2, nil) at 1s: Check failed, so A dials at once in 1's slot (%s; %s)", s, ra, ok, f.closeLog(), f.dialLog())
+			t.Errorf("%s: at 1s A has returned %s, want (2, nil) at 1s: Check failed, so A dials at once in 1's slot (%s; %s)", s, hShow(ra, ok), f.closeLog(), f.dialLog())
 		}
 		if _, done := hPoll(b); done {
 			t.Errorf("%s: at 1s B has returned, want B still waiting", s)
@@ -1066,7 +1074,7 @@ func TestHiddenHealthCheck(t *testing.T) {
 		}
 		rb, ok := hRecv(b, 2*time.Minute)
 		if !ok || !rb.is(2, nil, 2*time.Second) {
-			t.Errorf("%s: B returned %v (returned: %v), want (2, nil) at 2s", s, rb, ok)
+			t.Errorf("%s: B returned %s, want (2, nil) at 2s", s, hShow(rb, ok))
 		}
 		if got := f.checkLog(); got != "Check(ctx A, 1) at 0s" {
 			t.Errorf("%s: %s, want only Check(ctx A, 1) at 0s (a fresh or handed-over connection is not checked)", s, got)
@@ -1189,7 +1197,7 @@ func TestHiddenDialCtx(t *testing.T) {
 		s += " → 1 at 2s; a waiter W calls Get(ctx W); Put(1, errBroken)"
 		r, ok := hRecv(w, 2*time.Minute)
 		if !ok || !r.is(2, nil, 4*time.Second) {
-			t.Errorf("%s: W returned %v (returned: %v), want (2, nil) at 4s", s, r, ok)
+			t.Errorf("%s: W returned %s, want (2, nil) at 4s", s, hShow(r, ok))
 		}
 		if got := f.dialLog(); got != "Dial call #1 at 0s with ctx A, Dial call #2 at 2s with ctx W" {
 			t.Errorf("%s: %s, want Dial call #2 at 2s with ctx W (the waiter dials with its own ctx)", s, got)
@@ -1226,7 +1234,7 @@ func TestHiddenCloseManyWaiters(t *testing.T) {
 		synctest.Wait()
 		for i, w := range ws {
 			if r, ok := hPoll(w); !ok || !r.is(0, connpool.ErrClosed, time.Second) {
-				t.Errorf("%s: waiter #%d returned %v (returned: %v), want (0, ErrClosed) at 1s", s, i+1, r, ok)
+				t.Errorf("%s: waiter #%d returned %s, want (0, ErrClosed) at 1s", s, i+1, hShow(r, ok))
 			}
 		}
 		hWantStats(t, p, connpool.Stats{Open: 2, InUse: 2}, s)
@@ -1432,11 +1440,11 @@ func TestHiddenDialErrorFreesSlot(t *testing.T) {
 		hWantStats(t, p, connpool.Stats{Open: 1, Waiting: 1}, s+" (B waits)")
 		ra, ok := hRecv(a, 2*time.Minute)
 		if !ok || !ra.is(0, &hDialErr{1}, time.Second) {
-			t.Errorf("%s: A returned %v (returned: %v), want (0, the error of Dial call #1) at 1s", s, ra, ok)
+			t.Errorf("%s: A returned %s, want (0, the error of Dial call #1) at 1s", s, hShow(ra, ok))
 		}
 		rb, ok := hRecv(b, 2*time.Minute)
 		if !ok || !rb.is(0, &hDialErr{2}, 2*time.Second) {
-			t.Errorf("%s: B returned %v (returned: %v), want (0, the error of Dial call #2) at 2s: B dials in the slot A's failed Dial released at 1s, and gets its own error (%s)", s, rb, ok, f.dialLog())
+			t.Errorf("%s: B returned %s, want (0, the error of Dial call #2) at 2s: B dials in the slot A's failed Dial released at 1s, and gets its own error (%s)", s, hShow(rb, ok), f.dialLog())
 		}
 		if got, want := f.dialLog(), "Dial call #1 at 0s with ctx A, Dial call #2 at 1s with ctx B"; got != want {
 			t.Errorf("%s: %s, want %s", s, got, want)
@@ -1478,12 +1486,12 @@ func TestHiddenCapHeldWhileClosing(t *testing.T) {
 			t.Errorf("%s: Put returned at %v, want at 1s, after CloseConn(1) returned", s, at)
 		}
 		mid := <-midc
-		if want := (connpool.Stats{Open: 1, Waiting: 1}); mid != want {
-			t.Errorf("%s: at 0.5s, while CloseConn(1) runs, Stats() = %+v, want %+v (1 keeps its slot until it is closed)", s, mid, want)
+		if mid.Open != 1 || mid.Idle != 0 || mid.Waiting != 1 {
+			t.Errorf("%s: at 0.5s, while CloseConn(1) runs, Stats() = %+v, want Open 1, Idle 0, Waiting 1 (1 keeps its slot until it is closed; W still waits)", s, mid)
 		}
 		r, ok := hRecv(w, 2*time.Minute)
 		if !ok || !r.is(2, nil, time.Second) {
-			t.Errorf("%s: W returned %v (returned: %v), want (2, nil) at 1s", s, r, ok)
+			t.Errorf("%s: W returned %s, want (2, nil) at 1s", s, hShow(r, ok))
 		}
 		if got := f.dialLog(); !strings.HasSuffix(got, "Dial call #2 at 1s with ctx W") {
 			t.Errorf("%s: %s, want Dial call #2 at 1s, after CloseConn(1) returned", s, got)
@@ -1603,7 +1611,7 @@ func TestHiddenCloseWithWorkInFlight(t *testing.T) {
 			}
 			r, ok := hRecv(g, 2*time.Minute)
 			if !ok || !r.is(0, tc.want, time.Second) {
-				t.Errorf("%s: Get returned %v (returned: %v), want (0, %s) at 1s", s, r, ok, hErrName(tc.want))
+				t.Errorf("%s: Get returned %s, want (0, %s) at 1s", s, hShow(r, ok), hErrName(tc.want))
 			}
 			if ok && r.err == nil {
 				p.Put(r.c, nil)
