@@ -249,7 +249,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				kr.Checks = append(kr.Checks, stubCheck(j))
 			}
 		}
-		kr.Checks = append(kr.Checks, apiCheck(k), importCheck(k, applied))
+		kr.Checks = append(kr.Checks, apiCheck(k), importCheck(k, applied), mutantFormatCheck(k))
 		kr.Mutants = mutantResults(k, mine)
 		kr.Checks = append(kr.Checks, mutantChecks(k, kr.Mutants)...)
 		rep.Katas = append(rep.Katas, kr)
