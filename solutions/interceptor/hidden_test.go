@@ -861,7 +861,7 @@ func TestHiddenExemptMatching(t *testing.T) {
 			principal = nil
 			mu.Unlock()
 			if want := `{Subject: ""}, false; deadline t0+500ms`; len(seen) != 1 || seen[0] != want {
-				t.Errorf("%s, DefaultDeadline 0, no client deadline: the handler saw PrincipalFromContext %q; want %q (no principal, and the default deadline still applies)", call, seen, want)
+				t.Errorf("%s, DefaultDeadline 0, no client deadline: the handler saw (PrincipalFromContext; ctx.Deadline()) %q; want %q (no principal, and the default deadline still applies)", call, seen, want)
 			}
 			hOneRecord(t, &log, call, interceptor.Record{Method: hOpen, Code: codes.OK, RequestID: "o-1"})
 		}
@@ -869,7 +869,7 @@ func TestHiddenExemptMatching(t *testing.T) {
 		for _, m := range []string{hOpenAll, hEcho, hAdmin} {
 			md := hMD("x-request-id", "n-1")
 			r := s.call(t, ctx, m, md)
-			hWantCode(t, hCall(m, md)+ex, r, codes.Unauthenticated)
+			hWantCode(t, hCall(m, md)+ex+" (not exempt: an exact entry exempts that one method only)", r, codes.Unauthenticated)
 		}
 		log.take()
 
