@@ -10,6 +10,7 @@ package katatest
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -128,7 +129,25 @@ func stuck(helpers ...string) string {
 			other = append(other, g)
 		}
 	}
-	return leakreport.Summarize(append(kata, other...), 2)
+	// A wait for a mutex is the likeliest cause of a hang; a listener's
+	// Accept or a connection's Read that waits beside it is its victim.
+	all := append(kata, other...)
+	slices.SortStableFunc(all, func(a, b leakreport.Goroutine) int {
+		return boolInt(!mutexWait(a)) - boolInt(!mutexWait(b))
+	})
+	return leakreport.Summarize(all, 2)
+}
+
+// mutexWait reports whether g waits for a sync.Mutex or sync.RWMutex.
+func mutexWait(g leakreport.Goroutine) bool {
+	return strings.HasPrefix(g.State, "sync.Mutex") || strings.HasPrefix(g.State, "sync.RWMutex")
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // runsKata reports whether g runs a function of a kata package (its import
