@@ -147,10 +147,26 @@ func poll(ctx context.Context, dir string, kick func()) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if now := snapshot(dir); now != last {
-				last = now
-				kick()
+			now := snapshot(dir)
+			if now == last {
+				continue
 			}
+			// A tick may land inside a save made of several writes: wait
+			// until the files hold still, so that the save is one change.
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(Debounce):
+				}
+				again := snapshot(dir)
+				if again == now {
+					break
+				}
+				now = again
+			}
+			last = now
+			kick()
 		}
 	}
 }
