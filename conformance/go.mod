@@ -16,10 +16,13 @@ require (
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/ratelimit v0.3.1
 	golang.org/x/time v0.15.0
+	google.golang.org/grpc v1.84.0
 )
 
 require (
 	github.com/benbjohnson/clock v1.3.0 // indirect
 	github.com/smartystreets/goconvey v1.8.1 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/sys v0.47.0 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
 )

@@ -334,6 +334,17 @@ func monitors() int {
 	return n
 }
 
+// settled polls count (for at most a second of real time, goroutines
+// start when the scheduler runs them) until it returns want, and returns
+// its last value.
+func settled(count func() int, want int) int {
+	n := count()
+	for deadline := time.Now().Add(time.Second); n != want && time.Now().Before(deadline); n = count() {
+		time.Sleep(time.Millisecond)
+	}
+	return n
+}
+
 func testGlobalCircuits(t *testing.T) {
 	before := runtime.NumGoroutine()
 	a, _ := ref.New[int](ref.DefaultConfig())
@@ -345,12 +356,12 @@ func testGlobalCircuits(t *testing.T) {
 	m := monitors()
 	cb, created, _ := hystrix.GetCircuit("conformance-hx14")
 	again, createdAgain, _ := hystrix.GetCircuit("conformance-hx14")
-	started := monitors() - m
+	started := settled(func() int { return monitors() - m }, 2)
 	hystrix.Flush()
-	afterFlush := monitors() - m
+	afterFlush := settled(func() int { return monitors() - m }, 0)
 	stopMonitors(cb)
 	if !created || createdAgain || cb != again || started != 2 || afterFlush != 2 {
-		t.Errorf("hystrix-go: GetCircuit(name) twice: created %t then %t, the same circuit: %t; monitor goroutines started %d, left after Flush %d; documented true, false, true, 2, 2",
+		t.Errorf("hystrix-go: GetCircuit(name) twice: created %t then %t, the same circuit: %t; monitor goroutines started %d, still running a second after Flush %d; documented true, false, true, 2, 2",
 			created, createdAgain, cb == again, started, afterFlush)
 	}
 }
