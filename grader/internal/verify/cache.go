@@ -104,13 +104,13 @@ type keyInputs struct {
 	GoVersion string
 	Race      bool
 	Timeout   string
-	Grader    string // the hash of the running grader binary: its verify code
+	Grader    string // the hash of the grader's source: the code that decides a result
 }
 
 // kataKey hashes what all jobs of k share: the key inputs, go.mod and
 // go.sum, every file under internal/ (the shared test helpers), every file
-// of the kata folder (stub, visible tests, generated code) and the Go files
-// of the solution folder (the reference and the hidden tests). Mutants and
+// of the kata folder but its Markdown (stub, visible tests, generated code,
+// a .proto) and the Go files of the solution folder (the reference and the hidden tests). Mutants and
 // alternates are not in it: each is in its own job's key.
 func kataKey(in keyInputs, k *catalog.Kata) (string, error) {
 	h := sha256.New()
@@ -124,7 +124,9 @@ func kataKey(in keyInputs, k *catalog.Kata) (string, error) {
 			if err != nil {
 				return err
 			}
-			if d.Type().IsRegular() {
+			// Documentation is not in any test binary: a README change
+			// does not re-run a kata.
+			if d.Type().IsRegular() && !strings.HasSuffix(p, ".md") {
 				files = append(files, p)
 			}
 			return nil
@@ -185,22 +187,31 @@ func jobKey(kataKey, kind string, count int, variant string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// graderHash is the SHA-256 of the running executable, or "" when it
-// cannot be read (the cache is then off: nothing could tell a changed
-// grader apart).
-func graderHash() string {
-	exe, err := os.Executable()
-	if err != nil {
-		return ""
-	}
-	f, err := os.Open(exe)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
+// graderHash is the SHA-256 of the grader's own Go source under root
+// (grader/, test files and testdata left out): the code that decides a
+// job's result. Not the executable's hash: the go command stamps a build
+// with the commit it was built at, so every commit — a README's too — would
+// look like a new grader.
+func graderHash(root string) string {
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return ""
+	var files []string
+	_ = filepath.WalkDir(filepath.Join(root, "grader"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && d.Name() == "testdata" {
+			return filepath.SkipDir
+		}
+		if d.Type().IsRegular() && strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	sort.Strings(files)
+	for _, f := range files {
+		if err := hashFile(h, root, f); err != nil {
+			return ""
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -159,7 +159,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// the contract is not run again.
 	var c *cache
 	if cfg.CacheDir != "" {
-		in := keyInputs{GoVersion: cfg.GoVersion, Race: cfg.Race, Timeout: cfg.Timeout.String(), Grader: graderHash()}
+		in := keyInputs{GoVersion: cfg.GoVersion, Race: cfg.Race, Timeout: cfg.Timeout.String(), Grader: graderHash(cfg.Root)}
 		if in.GoVersion == "" {
 			in.GoVersion = grade.GoVersion()
 		}
