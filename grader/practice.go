@@ -21,6 +21,7 @@ import (
 	"github.com/microkata/microkata/grader/internal/i18n"
 	loop "github.com/microkata/microkata/grader/internal/practice"
 	"github.com/microkata/microkata/grader/internal/pristine"
+	"github.com/microkata/microkata/grader/internal/render"
 	"github.com/microkata/microkata/grader/internal/reset"
 	"github.com/microkata/microkata/grader/internal/result"
 	"github.com/microkata/microkata/grader/internal/review"
@@ -193,7 +194,8 @@ Exit status: 0 solved, 1 time up or quit, 2 usage error.`, args, stdout, stderr,
 			width = w
 		}
 	}
-	useColor := color == "always" || color == "auto" && tty && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+	// The scorecard's rule (a terminal, NO_COLOR unset or empty, TERM not dumb).
+	useColor := color == "always" || color == "auto" && tty && render.UseColor(os.Stdout)
 	out, err := loop.Run(ctx, loop.Config{
 		Kata: k.Name, Title: k.Title, Difficulty: k.Difficulty,
 		File:   filepath.ToSlash(filepath.Join("katas", k.Name, k.Package+".go")),
