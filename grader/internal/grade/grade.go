@@ -365,7 +365,7 @@ func RunVariants(ctx context.Context, opts RunOptions, tmp string, w io.Writer, 
 	gopts := gotest.Options{
 		Dir: opts.Root, Overlay: ov.Path, Race: opts.Race, Tags: Tags, Count: count,
 		Timeout: opts.Timeout, OutputCap: opts.OutputCap,
-		Env:      []string{"GORACE=atexit_sleep_ms=0", overlay.MarkerDirEnv + "=" + markers},
+		Env:      append([]string{"GORACE=atexit_sleep_ms=0"}, ov.Env(markers)...),
 		Progress: p.event(paths),
 		BinDir:   binDir, Exec: opts.Exec, MemoryLimit: opts.MemoryLimit,
 	}
@@ -391,7 +391,7 @@ func RunVariants(ctx context.Context, opts RunOptions, tmp string, w io.Writer, 
 		}
 		testsOf[i] = tests
 		pkg := res.Packages[paths[i]]
-		acc := account(tests, pkg, res, overlay.ReadMarker(markers, k.Name, ov.Tokens[k.Name]), count)
+		acc := account(tests, pkg, res, overlay.ReadMarker(markers, k.Name, ov.Token), count)
 		o := &Outcome{Kata: k, acc: acc, notes: append(slices.Clone(v.Notes), acc.notes...)}
 		if n := ownNote(v, pkg); n != "" {
 			o.notes = append(o.notes, n)
@@ -525,12 +525,12 @@ func runOne(ctx context.Context, copts gotest.Options, dir string, k *catalog.Ka
 	}
 	bopts := gotest.BinaryOptions{Options: copts, Binary: bin, ImportPath: importPath, PackageDir: k.Dir,
 		Args: []string{"-test.run=^" + regexp.QuoteMeta(n) + "$"}, Test2JSON: t2j}
-	bopts.Env = []string{"GORACE=atexit_sleep_ms=0", overlay.MarkerDirEnv + "=" + markers}
+	bopts.Env = append([]string{"GORACE=atexit_sleep_ms=0"}, ov.Env(markers)...)
 	res, err := gotest.RunBinary(ctx, bopts)
 	if err != nil {
 		return fail(err.Error())
 	}
-	single = account([]catalog.Test{{Name: n}}, res.Packages[importPath], res, overlay.ReadMarker(markers, k.Name, ov.Tokens[k.Name]), 1)
+	single = account([]catalog.Test{{Name: n}}, res.Packages[importPath], res, overlay.ReadMarker(markers, k.Name, ov.Token), 1)
 	o := single.tests[n]
 	if o.needRerun {
 		// Still no trustworthy report on its own: a failure.

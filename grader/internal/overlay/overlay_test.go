@@ -45,10 +45,19 @@ func TestLearnerWithHiddenAndMain(t *testing.T) {
 	src, err := os.ReadFile(main)
 	require.NoError(t, err)
 	assert.Contains(t, string(src), "package lru_test")
-	assert.Contains(t, string(src), `"token": "`+o.Tokens["lru"]+`"`)
 	assert.Contains(t, string(src), `"lru.json"`)
 	assert.Contains(t, string(src), `Getenv("MICROKATA_MARKER_DIR")`)
-	assert.Len(t, o.Tokens["lru"], 32)
+	assert.Contains(t, string(src), `Getenv("MICROKATA_MARKER_TOKEN")`)
+	assert.NotContains(t, string(src), o.Token, "the nonce is not in the source: the build cache keeps the test package from run to run")
+	assert.Len(t, o.Token, 32)
+	assert.Equal(t, []string{MarkerDirEnv + "=/m", MarkerTokenEnv + "=" + o.Token}, o.Env("/m"))
+
+	again, err := Write(t.TempDir(), Spec{Kata: kata(), Code: Learner(), Hidden: true, Main: true})
+	require.NoError(t, err)
+	src2, err := os.ReadFile(replaces(t, again)["/r/katas/lru/"+MainName])
+	require.NoError(t, err)
+	assert.Equal(t, string(src), string(src2), "the TestMain is the same on every run")
+	assert.NotEqual(t, o.Token, again.Token, "each run has its own nonce")
 }
 
 func TestReferenceReplacesEveryLearnerFile(t *testing.T) {
@@ -82,6 +91,8 @@ func TestReadMarker(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "lru.json"), []byte(`{"token":"tok","code":1,"leak":"x"}`), 0o644))
 	assert.Equal(t, &Marker{Token: "tok", Code: 1, Leak: "x"}, ReadMarker(dir, "lru", "tok"))
 	assert.Nil(t, ReadMarker(dir, "lru", "other"), "a marker with another token is not this run's")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "lru.json"), []byte(`{"token":"","code":0}`), 0o644))
+	assert.Nil(t, ReadMarker(dir, "lru", ""), "an empty nonce matches nothing")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "lru.json"), []byte(`garbage`), 0o644))
 	assert.Nil(t, ReadMarker(dir, "lru", "tok"))
 }

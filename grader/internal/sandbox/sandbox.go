@@ -21,6 +21,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/microkata/microkata/grader/internal/overlay"
 )
 
 // ErrUnavailable is matched when bubblewrap is not installed or cannot
@@ -43,7 +45,7 @@ func Find() (string, error) {
 
 // keepEnv are the variables a test binary may see; everything else of the
 // grader's environment stays outside.
-var keepEnv = []string{"PATH", "LANG", "GORACE", "GODEBUG", "GOMAXPROCS", "GOTRACEBACK", "MICROKATA_MARKER_DIR"}
+var keepEnv = []string{"PATH", "LANG", "GORACE", "GODEBUG", "GOMAXPROCS", "GOTRACEBACK", overlay.MarkerDirEnv, overlay.MarkerTokenEnv}
 
 func baseArgs() []string {
 	args := []string{
