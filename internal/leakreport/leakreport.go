@@ -74,15 +74,15 @@ func Parse(dump string) []Goroutine {
 			}
 			cur.CreatedBy = fn
 		default:
-			cur.Frames = append(cur.Frames, funcName(t))
+			cur.Frames = append(cur.Frames, FuncName(t))
 		}
 	}
 	return out
 }
 
-// funcName strips the argument list from a frame line:
+// FuncName strips the argument list from a frame line:
 // "net.(*TCPListener).Accept(0xc000)" → "net.(*TCPListener).Accept".
-func funcName(frame string) string {
+func FuncName(frame string) string {
 	if strings.HasSuffix(frame, ")") {
 		depth := 0
 		for i := len(frame) - 1; i >= 0; i-- {
@@ -100,11 +100,11 @@ func funcName(frame string) string {
 	return frame
 }
 
-// isStd reports whether fn belongs to the standard library: its import
+// IsStd reports whether fn belongs to the standard library: its import
 // path's first element has no dot (github.com/..., google.golang.org/... do).
 // Every package of this module has a dotted path, so the learner's code is
 // never mistaken for the standard library.
-func isStd(fn string) bool {
+func IsStd(fn string) bool {
 	first := fn
 	if i := strings.IndexByte(first, '/'); i >= 0 {
 		first = first[:i]
@@ -114,9 +114,9 @@ func isStd(fn string) bool {
 	return !strings.Contains(first, ".")
 }
 
-// isTest reports whether fn belongs to an external test package
+// IsTest reports whether fn belongs to an external test package
 // ("example.com/k_test.helper").
-func isTest(fn string) bool {
+func IsTest(fn string) bool {
 	pkg := fn
 	if i := strings.LastIndexByte(pkg, '/'); i >= 0 {
 		if j := strings.IndexByte(pkg[i:], '.'); j >= 0 {
@@ -128,10 +128,10 @@ func isTest(fn string) bool {
 	return strings.HasSuffix(pkg, "_test")
 }
 
-// short drops the import path before the package name:
+// Short drops the import path before the package name:
 // "github.com/microkata/microkata/katas/rpcarith.(*Server).Serve" →
 // "rpcarith.(*Server).Serve".
-func short(fn string) string {
+func Short(fn string) string {
 	if i := strings.LastIndexByte(fn, '/'); i >= 0 {
 		return fn[i+1:]
 	}
@@ -149,19 +149,19 @@ func (g Goroutine) Summary() string {
 	// frame of other code; that frame is the caller worth naming.
 	user := -1
 	for i, f := range g.Frames {
-		if !isStd(f) {
+		if !IsStd(f) {
 			user = i
 			break
 		}
 	}
 	var wait, caller string
 	switch {
-	case user >= 0 && isTest(g.Frames[user]):
+	case user >= 0 && IsTest(g.Frames[user]):
 		// A test's own fake (an in-memory listener, say) is where it
 		// waits; the code under test that called it is the one to name.
 		wait = g.Frames[user]
 		for _, f := range g.Frames[user+1:] {
-			if !isStd(f) && !isTest(f) {
+			if !IsStd(f) && !IsTest(f) {
 				caller = f
 				break
 			}
@@ -179,12 +179,12 @@ func (g Goroutine) Summary() string {
 			}
 		}
 	}
-	s := fmt.Sprintf("blocked in %s [%s]", short(wait), g.State)
+	s := fmt.Sprintf("blocked in %s [%s]", Short(wait), g.State)
 	if caller != "" {
-		s += " called from " + short(caller)
+		s += " called from " + Short(caller)
 	}
 	if g.CreatedBy != "" && g.CreatedBy != caller {
-		s += ", started by " + short(g.CreatedBy)
+		s += ", started by " + Short(g.CreatedBy)
 	}
 	if h := hint(wait); h != "" {
 		s += " (" + h + ")"
@@ -239,7 +239,7 @@ func ByBlame(gs []Goroutine) []Goroutine {
 // hammer starts the goroutines that call the code under test).
 func RunsCodeUnderTest(g Goroutine, helpers ...string) bool {
 	for _, f := range append(g.Frames, g.CreatedBy) {
-		if f == "" || isStd(f) || isTest(f) || containsAny(f, helpers) {
+		if f == "" || IsStd(f) || IsTest(f) || containsAny(f, helpers) {
 			continue
 		}
 		return true
@@ -262,8 +262,8 @@ func (g Goroutine) blame() int {
 	b := 2
 	for _, f := range append(g.Frames, g.CreatedBy) {
 		switch {
-		case f == "" || isStd(f):
-		case isTest(f):
+		case f == "" || IsStd(f):
+		case IsTest(f):
 			b = min(b, 1)
 		default:
 			return 0

@@ -156,7 +156,7 @@ func TestFuncName(t *testing.T) {
 		"github.com/a/b.(*T[...]).M(0x1)":                      "github.com/a/b.(*T[...]).M",
 		"google.golang.org/grpc.(*Server).Serve(0xc0, {0, 0})": "google.golang.org/grpc.(*Server).Serve",
 	} {
-		assert.Equal(t, want, funcName(in), in)
+		assert.Equal(t, want, FuncName(in), in)
 	}
 }
 
@@ -199,7 +199,7 @@ func TestIsTest(t *testing.T) {
 		"net.(*conn).Read":                     false,
 		"github.com/m/katas/x.(*T).test_thing": false,
 	} {
-		assert.Equal(t, want, isTest(fn), fn)
+		assert.Equal(t, want, IsTest(fn), fn)
 	}
 }
 
@@ -212,6 +212,6 @@ func TestIsStd(t *testing.T) {
 		"github.com/microkata/microkata/katas/rpcarith.(*Server).Serve": false,
 		"example.com/k.f": false,
 	} {
-		assert.Equal(t, want, isStd(fn), fn)
+		assert.Equal(t, want, IsStd(fn), fn)
 	}
 }

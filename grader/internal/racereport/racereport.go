@@ -30,6 +30,8 @@ package racereport
 import (
 	"regexp"
 	"strings"
+
+	"github.com/microkata/microkata/internal/leakreport"
 )
 
 const (
@@ -99,14 +101,14 @@ func Summary(report string, isCode func(fn string) bool) []string {
 			m := created.FindStringSubmatch(l)
 			header = "goroutine " + m[1] + " (" + m[2] + ") was started at:"
 		case header != "" && strings.HasSuffix(l, ")") && i+1 < len(lines):
-			fn := funcName(l)
+			fn := leakreport.FuncName(l)
 			where := ""
 			if m := fileLine.FindStringSubmatch(strings.TrimSpace(lines[i+1])); m != nil {
 				where = shortPath(m[1])
 				i++
 			}
 			if isCode(fn) {
-				section = append(section, "  "+short(fn)+"  "+where)
+				section = append(section, "  "+leakreport.Short(fn)+"  "+where)
 			}
 		}
 	}
@@ -118,47 +120,7 @@ func Summary(report string, isCode func(fn string) bool) []string {
 // dot in its import path's first element) nor in a _test package, nor in
 // the repository's shared test helpers (internal/katatest).
 func DefaultIsCode(fn string) bool {
-	first := fn
-	if i := strings.IndexByte(first, '/'); i >= 0 {
-		first = first[:i]
-	} else if i := strings.IndexByte(first, '.'); i >= 0 {
-		first = first[:i]
-	}
-	if !strings.Contains(first, ".") || strings.Contains(fn, "/internal/katatest.") {
-		return false
-	}
-	pkg := fn
-	if i := strings.LastIndexByte(pkg, '/'); i >= 0 {
-		if j := strings.IndexByte(pkg[i:], '.'); j >= 0 {
-			pkg = pkg[:i+j]
-		}
-	}
-	return !strings.HasSuffix(pkg, "_test")
-}
-
-// funcName strips the argument list: "pkg.(*T).M(0x1, 0x2)" → "pkg.(*T).M".
-func funcName(frame string) string {
-	depth := 0
-	for i := len(frame) - 1; i >= 0; i-- {
-		switch frame[i] {
-		case ')':
-			depth++
-		case '(':
-			depth--
-			if depth == 0 {
-				return frame[:i]
-			}
-		}
-	}
-	return frame
-}
-
-// short drops the import path before the package name.
-func short(fn string) string {
-	if i := strings.LastIndexByte(fn, '/'); i >= 0 {
-		return fn[i+1:]
-	}
-	return fn
+	return !leakreport.IsStd(fn) && !leakreport.IsTest(fn) && !strings.Contains(fn, "/internal/katatest.")
 }
 
 // shortPath keeps a file's path from its "katas/" or "solutions/" folder on,
