@@ -4,8 +4,6 @@
 # (several: KATA="lru tokenbucket"). FLAGS passes grader flags: make grade FLAGS=--json
 
 GO      ?= go
-empty :=
-space := $(empty) $(empty)
 KATA    ?=
 FLAGS   ?=
 export GORACE ?= atexit_sleep_ms=0
@@ -87,14 +85,8 @@ bench-grader: grader ## the grader's overhead against bare go test, references t
 conformance: ## references against the libraries they model: ported tests, differential runs, documented differences, side-by-side benchmarks (a table)
 	cd conformance && $(GO) run ./cmd/conformance
 
-# The pairs whose library keeps time on the wall clock or in global state
-# (hystrix-go's rolling window) can fail on a loaded machine on the library's
-# side: they run with `make conformance`, not in make test, until their
-# library-side scenarios are made deterministic.
-CONFORMANCE_FLAKY = hystrix retry leastconn
-
 conformance-test: ## the conformance module's tests (not its benchmarks), with -race, and its vet
-	cd conformance && $(GO) test -race -count=1 $$($(GO) list ./... | grep -v -E '/($(subst $(space),|,$(CONFORMANCE_FLAKY)))$$')
+	cd conformance && $(GO) test -race -count=1 ./...
 	cd conformance && $(GO) vet ./...
 
 bench: ## benchmarks of your code in katas/ (KATA=name for one)
