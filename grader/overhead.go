@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/microkata/microkata/grader/internal/catalog"
@@ -39,6 +41,10 @@ quiet machine: make bench-grader.`, args, stdout, stderr, &cf, false, func(fs *f
 	})
 	if done {
 		return code
+	}
+	if rounds < 1 {
+		fmt.Fprintf(stderr, "grader: overhead: --rounds is %d, want at least 1\n", rounds)
+		return exitUsage
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -79,19 +85,41 @@ quiet machine: make bench-grader.`, args, stdout, stderr, &cf, false, func(fs *f
 	if !stubs {
 		graded = append(graded, "--reference")
 	}
+	// Each run must have done what it measures, or its time means nothing
+	// (a grader that stops on a usage error is very fast): with the
+	// references every test passes, so both sides exit 0; the stubs fail,
+	// so go test and the grader may also exit 1, never anything else.
+	ok := func(code int) bool { return code == 0 || stubs && code == 1 }
+	var failed error
 	timeIt := func(name string, argv ...string) time.Duration {
+		if failed != nil {
+			return 0
+		}
 		cmd := exec.CommandContext(ctx, name, argv...)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
+		var out bytes.Buffer
+		cmd.Stderr = &out
 		start := time.Now()
-		_ = cmd.Run() // the stubs fail: only the time matters here
-		return time.Since(start)
+		err := cmd.Run()
+		took := time.Since(start)
+		code := cmd.ProcessState.ExitCode() // -1 when it did not start or was killed (ProcessState is nil-safe)
+		if !ok(code) {
+			failed = fmt.Errorf("%s %s exited %d (%v)", filepath.Base(name), strings.Join(argv[:2], " "), code, err)
+			if !stubs {
+				failed = fmt.Errorf("%w; with the references every test must pass: `grader grade --reference` shows which does not", failed)
+			}
+			if tail := lastLines(out.String(), 10); tail != "" {
+				failed = fmt.Errorf("%w\n%s", failed, tail)
+			}
+		}
+		return took
 	}
 	fmt.Fprintf(stderr, "grader: warming up (one run of each side)\n")
 	timeIt("go", bare...)
 	timeIt(self, graded...)
 	var a, b []time.Duration
-	for r := range rounds {
+	for r := 0; r < rounds && failed == nil; r++ {
 		order := []int{0, 1}
 		if r%2 == 1 {
 			order = []int{1, 0}
@@ -103,7 +131,13 @@ quiet machine: make bench-grader.`, args, stdout, stderr, &cf, false, func(fs *f
 				b = append(b, timeIt(self, graded...))
 			}
 		}
-		fmt.Fprintf(stderr, "grader: round %d: go test %.2fs, grader %.2fs\n", r+1, a[len(a)-1].Seconds(), b[len(b)-1].Seconds())
+		if failed == nil {
+			fmt.Fprintf(stderr, "grader: round %d: go test %.2fs, grader %.2fs\n", r+1, a[len(a)-1].Seconds(), b[len(b)-1].Seconds())
+		}
+	}
+	if failed != nil {
+		fmt.Fprintf(stderr, "grader: overhead: a run did not do what it measures, so there is no ratio: %v\n", failed)
+		return exitFailed
 	}
 	what := "the references (every test passes)"
 	if stubs {
@@ -120,9 +154,18 @@ quiet machine: make bench-grader.`, args, stdout, stderr, &cf, false, func(fs *f
 func medianDuration(d []time.Duration) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
-	if n := len(s); n%2 == 1 {
+	n := len(s)
+	if n%2 == 1 {
 		return s[n/2]
-	} else {
-		return (s[n/2-1] + s[n/2]) / 2
 	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// lastLines is the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
