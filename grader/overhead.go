@@ -9,13 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/microkata/microkata/grader/internal/catalog"
 	"github.com/microkata/microkata/grader/internal/grade"
 	"github.com/microkata/microkata/grader/internal/overlay"
+	"github.com/microkata/microkata/grader/internal/review"
 )
 
 // runOverhead measures what the grader costs on top of go test: bare
@@ -143,22 +143,12 @@ quiet machine: make bench-grader.`, args, stdout, stderr, &cf, false, func(fs *f
 	if stubs {
 		what = "the code in katas/ (stubs: every crashed test re-runs alone)"
 	}
-	ma, mb := medianDuration(a), medianDuration(b)
+	ma, mb := review.Median(a), review.Median(b)
 	fmt.Fprintf(stdout, "%d kata(s), %s, %d rounds, race %v\n", len(katas), what, rounds, race)
 	fmt.Fprintf(stdout, "  go test -json -race (hidden tests overlaid): %6.2fs (median)\n", ma.Seconds())
 	fmt.Fprintf(stdout, "  grader grade --no-bench:                     %6.2fs (median)\n", mb.Seconds())
 	fmt.Fprintf(stdout, "  ratio: %.2fx\n", mb.Seconds()/ma.Seconds())
 	return exitOK
-}
-
-func medianDuration(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // lastLines is the last n lines of s.
