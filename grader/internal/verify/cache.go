@@ -217,25 +217,17 @@ func graderHash(root string) string {
 }
 
 // contractHolds reports whether a job's outcome is what the contract wants,
-// the only outcomes worth keeping.
-func contractHolds(kind string, o *grade.Outcome) bool {
-	switch kind {
+// the only outcomes worth keeping. It asks the same checks the report
+// prints, so the cache cannot keep what the report would call a failure.
+func contractHolds(j *job) bool {
+	switch j.kind {
 	case "reference", "alternate":
-		return o.Passed()
+		return j.outcome.Passed() // passCheck's verdict
 	case "stub":
-		return !o.BuildFailed() && !o.Passed()
+		return stubCheck(j).OK
 	case "mutant":
-		if o.BuildFailed() {
-			return false
-		}
-		if o.Race() || o.Leak() {
-			return true
-		}
-		for _, t := range o.Failed() {
-			if !strings.HasPrefix(t.Reason, "did not") {
-				return true
-			}
-		}
+		_, _, caught := catches(j.outcome)
+		return caught
 	}
 	return false
 }

@@ -3,6 +3,7 @@ package verify
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/microkata/microkata/grader/internal/catalog"
@@ -30,13 +31,15 @@ func TestContractHolds(t *testing.T) {
 		{"stub", grade.OutcomeData{Tests: fail}, true},
 		{"stub", grade.OutcomeData{Tests: pass}, false},
 		{"stub", grade.OutcomeData{Tests: fail, BuildFailed: true}, false},
+		{"stub", grade.OutcomeData{Tests: append(slices.Clone(fail), result.Test{Name: "TestB", Passed: true})}, false},
 		{"mutant", grade.OutcomeData{Tests: fail}, true},
 		{"mutant", grade.OutcomeData{Tests: pass, Race: true}, true},
 		{"mutant", grade.OutcomeData{Tests: pass}, false},
 		{"mutant", grade.OutcomeData{Tests: didNotRun}, false},
 		{"mutant", grade.OutcomeData{Tests: fail, BuildFailed: true}, false},
 	} {
-		if got := contractHolds(tc.kind, grade.OutcomeFrom(k, tc.d)); got != tc.want {
+		j := &job{kind: tc.kind, count: 1, variant: grade.Variant{Kata: k}, outcome: grade.OutcomeFrom(k, tc.d)}
+		if got := contractHolds(j); got != tc.want {
 			t.Errorf("contractHolds(%s, %+v) = %v, want %v", tc.kind, tc.d, got, tc.want)
 		}
 	}

@@ -209,7 +209,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			j.err = err
 			if err == nil {
 				j.outcome = outs[0]
-				if j.key != "" && ctx.Err() == nil && contractHolds(j.kind, j.outcome) {
+				if j.key != "" && ctx.Err() == nil && contractHolds(j) {
 					_ = c.put(j.key, j.outcome.Data()) // a cache that cannot be written only costs time
 				}
 			}
@@ -437,17 +437,7 @@ func mutantResults(k *catalog.Kata, jobs []*job) []MutantResult {
 		case j.outcome.BuildFailed():
 			r.Error = "does not compile: " + strings.Join(head(j.outcome.BuildOutput(), 2), "; ")
 		default:
-			for _, t := range j.outcome.Failed() {
-				if strings.HasPrefix(t.Reason, "did not") {
-					continue // never ran: not a catch
-				}
-				if t.Hidden {
-					r.Hidden = append(r.Hidden, t.Name)
-				} else {
-					r.Visible = append(r.Visible, t.Name)
-				}
-			}
-			r.Caught = len(r.Visible)+len(r.Hidden) > 0 || j.outcome.Race() || j.outcome.Leak()
+			r.Visible, r.Hidden, r.Caught = catches(j.outcome)
 		}
 		out = append(out, r)
 	}
@@ -480,6 +470,26 @@ func mutantChecks(k *catalog.Kata, ms []MutantResult) []Check {
 	checks = append(checks, Check{OK: hiddenOnly > 0,
 		What: fmt.Sprintf("hidden tests catch %d mutant(s) that the visible tests miss", hiddenOnly)})
 	return checks
+}
+
+// catches returns the visible and hidden tests that caught a mutant: they
+// ran and failed ("did not run" is no catch). A race or a leak catches it
+// too; a mutant that does not compile is caught by nothing.
+func catches(o *grade.Outcome) (visible, hidden []string, caught bool) {
+	if o.BuildFailed() {
+		return nil, nil, false
+	}
+	for _, t := range o.Failed() {
+		if strings.HasPrefix(t.Reason, "did not") {
+			continue
+		}
+		if t.Hidden {
+			hidden = append(hidden, t.Name)
+		} else {
+			visible = append(visible, t.Name)
+		}
+	}
+	return visible, hidden, len(visible)+len(hidden) > 0 || o.Race() || o.Leak()
 }
 
 func failures(o *grade.Outcome) []string {
