@@ -467,6 +467,10 @@ a last line "N passed, M failed".`, args, stdout, stderr, &cf, true, func(fs *fl
 	if done {
 		return code
 	}
+	if jobs < 1 || count < 1 {
+		fmt.Fprintf(stderr, "grader: verify: --jobs is %d and --count %d, want at least 1 each\n", jobs, count)
+		return exitUsage
+	}
 	race := !cf.noRace && grade.CgoEnabled()
 	if !race {
 		fmt.Fprintln(stderr, "grader: warning: verifying without the race detector; mutants that only race will not be caught")

@@ -109,3 +109,15 @@ func TestReportCommand(t *testing.T) {
 	assert.Contains(t, errb.String(), "result version 99")
 	assert.Equal(t, exitUsage, run(context.Background(), []string{"report", "--format", "pdf", saved}, &out, &errb))
 }
+
+// TestVerifyRefusesNoJobs: --jobs or --count below 1 is a usage error, not a
+// verify that waits forever for a job slot or runs the reference no time.
+func TestVerifyRefusesNoJobs(t *testing.T) {
+	for _, args := range [][]string{{"--jobs", "0"}, {"--jobs", "-1"}, {"--count", "0"}} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), append([]string{"verify", "--root", "testdata/verifyroot", "--quiet"}, args...), &out, &errb)
+		assert.Equal(t, exitUsage, code, "verify %v", args)
+		assert.Contains(t, errb.String(), "want at least 1 each", "verify %v", args)
+		assert.Empty(t, out.String(), "verify %v", args)
+	}
+}

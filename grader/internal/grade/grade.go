@@ -345,7 +345,7 @@ func RunVariants(ctx context.Context, opts RunOptions, tmp string, w io.Writer, 
 	if err != nil {
 		return nil, err
 	}
-	paths, err := importPaths(ctx, opts.Root, pkgs)
+	paths, err := importPaths(opts.Root, pkgs)
 	if err != nil {
 		return nil, err
 	}
@@ -544,7 +544,7 @@ func runOne(ctx context.Context, copts gotest.Options, dir string, k *catalog.Ka
 // importPaths are the import paths of pkgs (./katas/lru, ...): the module
 // path of root's go.mod and the folder, without asking the go command (a go
 // list costs a tenth of a second on every grade).
-func importPaths(ctx context.Context, root string, pkgs []string) ([]string, error) {
+func importPaths(root string, pkgs []string) ([]string, error) {
 	module, dir, err := catalog.Module(root)
 	if err != nil {
 		return nil, err

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -131,7 +132,7 @@ func Apply(original string, d *Diff) (string, error) {
 		at := -1
 		for off := 0; off <= fuzz && at < 0; off++ {
 			for _, c := range []int{want + off, want - off} {
-				if c >= pos && c+len(old) <= len(lines) && equal(lines[c:c+len(old)], old) {
+				if c >= pos && c+len(old) <= len(lines) && slices.Equal(lines[c:c+len(old)], old) {
 					at = c
 					break
 				}
@@ -150,15 +151,6 @@ func Apply(original string, d *Diff) (string, error) {
 	}
 	out = append(out, lines[pos:]...)
 	return strings.Join(out, "\n"), nil
-}
-
-func equal(a, b []string) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // mismatch describes the first line where old differs from the file at

@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -43,7 +44,8 @@ type Config struct {
 	Timeout time.Duration
 	// Count is -count for the reference (default 3).
 	Count int
-	// Jobs is how many go test processes run at once (default 2).
+	// Jobs is how many go test processes run at once (default: the number
+	// of CPUs).
 	Jobs      int
 	OutputCap int64
 	Progress  io.Writer
@@ -118,8 +120,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Count == 0 {
 		cfg.Count = 3
 	}
-	if cfg.Jobs == 0 {
-		cfg.Jobs = 2
+	if cfg.Jobs < 1 {
+		cfg.Jobs = runtime.NumCPU()
 	}
 	tmp, err := os.MkdirTemp("", "microkata-verify-")
 	if err != nil {
