@@ -49,13 +49,19 @@ func readHistory(store *history.Store, stderr io.Writer) []history.Event {
 	return events
 }
 
-// kataHints reads k's hints from its README in l (the English one when the
-// kata has no README in l).
-func kataHints(k *catalog.Kata, l i18n.Lang) ([]hints.Hint, error) {
+// kataReadme reads k's README in l, or the English one when the kata has
+// none in l.
+func kataReadme(k *catalog.Kata, l i18n.Lang) ([]byte, error) {
 	data, err := os.ReadFile(filepath.Join(k.Dir, l.Readme()))
 	if err != nil {
 		data, err = os.ReadFile(filepath.Join(k.Dir, "README.md"))
 	}
+	return data, err
+}
+
+// kataHints reads k's hints from its README in l (see kataReadme).
+func kataHints(k *catalog.Kata, l i18n.Lang) ([]hints.Hint, error) {
+	data, err := kataReadme(k, l)
 	if err != nil {
 		return nil, err
 	}
@@ -125,11 +131,7 @@ Exit status: 0 solved, 1 time up or quit, 2 usage error.`, args, stdout, stderr,
 		k = pickKata(katas, readHistory(store, stderr), clockNow(), seed)
 		mode = loop.ModeRandom
 		fmt.Fprintf(stdout, "interview simulation: picked %s (seed %d: grader practice --random --seed %d picks it again)\n\n", k.Name, seed, seed)
-		readme, err := os.ReadFile(filepath.Join(k.Dir, cf.language().Readme()))
-		if err != nil {
-			readme, err = os.ReadFile(filepath.Join(k.Dir, "README.md"))
-		}
-		if err == nil {
+		if readme, err := kataReadme(k, cf.language()); err == nil {
 			fmt.Fprintln(stdout, hints.Task(string(readme)))
 		}
 	}
