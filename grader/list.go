@@ -216,7 +216,7 @@ func statsKatas(s *review.Summary, katas []*catalog.Kata, others bool) []review.
 }
 
 // table writes rows as columns two spaces apart, each as wide as its
-// widest cell in runes (right-aligned where right says), without trailing
+// widest cell in terminal columns (right-aligned where right says), without trailing
 // spaces.
 func table(b *strings.Builder, rows [][]string, right []bool) {
 	widths := make([]int, len(rows[0]))
@@ -228,15 +228,10 @@ func table(b *strings.Builder, rows [][]string, right []bool) {
 	for _, r := range rows {
 		var l strings.Builder
 		for i, c := range r {
-			pad := strings.Repeat(" ", widths[i]-i18n.Width(c))
 			if i > 0 {
 				l.WriteString("  ")
 			}
-			if right[i] {
-				l.WriteString(pad + c)
-			} else {
-				l.WriteString(c + pad)
-			}
+			l.WriteString(i18n.Pad(c, widths[i], right[i]))
 		}
 		b.WriteString(strings.TrimRight(l.String(), " ") + "\n")
 	}
